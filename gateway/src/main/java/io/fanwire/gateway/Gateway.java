@@ -1,0 +1,169 @@
+package io.fanwire.gateway;
+
+import io.fanwire.gateway.admin.AdminServer;
+import io.fanwire.gateway.admin.GatewayMetrics;
+import io.fanwire.gateway.config.GatewayConfig;
+import io.fanwire.gateway.dev.DemoFeed;
+import io.fanwire.gateway.dev.EmbeddedKafkaBroker;
+import io.fanwire.gateway.fanout.Fanout;
+import io.fanwire.gateway.ingest.KafkaIngest;
+import io.fanwire.gateway.publish.KafkaPublisher;
+import io.fanwire.gateway.session.Session;
+import io.fanwire.gateway.session.SessionServices;
+import io.fanwire.gateway.subscription.Subscriptions;
+import io.fanwire.gateway.transport.Transports;
+import io.fanwire.gateway.transport.WebSocketServer;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.EventLoopGroup;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: the one place that knows every package. {@link #start} wires configuration →
+ * (dev: embedded broker and demo feed) → event loops → subscription tables → ingest → fan-out → listeners.
+ *
+ * <p>The data path, from Kafka record to client frame:
+ * {@link KafkaIngest} (poll, encode each record once: {@code EncodedRecord}) →
+ * {@link Fanout#dispatch} (one task per interested event loop per batch) →
+ * {@code SubscriptionTable.forEachSubscriber} → {@link Session#write} (a retained duplicate of the shared
+ * frame) → one flush per session per batch.
+ *
+ * <p>{@link #close} undoes {@link #start} in reverse order: stop accepting, say goodbye to clients (1001),
+ * stop the consumer, the listeners, the loops and, in dev mode, the broker.
+ */
+public final class Gateway implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+    private static final Duration GOODBYE_GRACE = Duration.ofSeconds(5);
+    /** Partitions of the dev-mode topics: quotes is the busy one. */
+    private static final Map<String, Integer> DEV_PARTITIONS = Map.of("quotes", 8, "trades", 4, "inbox", 4);
+
+    private final GatewayConfig config;
+    private final Deque<AutoCloseable> resources;
+    private final WebSocketServer webSocketServer;
+    private final AdminServer adminServer;
+    private final KafkaIngest ingest;
+    private final GatewayMetrics metrics;
+    private volatile boolean closing;
+
+    private Gateway(GatewayConfig config, Deque<AutoCloseable> resources, WebSocketServer webSocketServer,
+                    AdminServer adminServer, KafkaIngest ingest, GatewayMetrics metrics) {
+        this.config = config;
+        this.resources = resources;
+        this.webSocketServer = webSocketServer;
+        this.adminServer = adminServer;
+        this.ingest = ingest;
+        this.metrics = metrics;
+    }
+
+    /** Starts everything {@code config} asks for; on failure, stops what was started and rethrows. */
+    public static Gateway start(GatewayConfig config) throws Exception {
+        Deque<AutoCloseable> resources = new ArrayDeque<>();
+        try {
+            if (config.dev()) {
+                EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(
+                        EmbeddedKafkaBroker.Options.defaults().withPort(config.devKafkaPort()));
+                resources.push(broker);
+                for (String topic : config.topics()) {
+                    broker.createTopic(topic, DEV_PARTITIONS.getOrDefault(topic, 1));
+                }
+                config = config.withBootstrapServers(broker.bootstrapServers());
+            }
+
+            Transports transports = Transports.choose(config.transport());
+            EventLoopGroup acceptor = transports.newGroup(1, "fanwire-accept");
+            resources.push(() -> acceptor.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
+            EventLoopGroup workers = transports.newGroup(config.ioThreads(), "fanwire-io");
+            resources.push(() -> workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
+
+            GatewayMetrics metrics = new GatewayMetrics();
+            Subscriptions<Session> subscriptions = new Subscriptions<>(Transports.loopsOf(workers), config.topics());
+            KafkaPublisher publisher = null;
+            if (config.publishEnabled()) {
+                publisher = new KafkaPublisher(config.kafka(), config.publishTimeout());
+                resources.push(publisher);
+            }
+            SessionServices services = new SessionServices(subscriptions, metrics, publisher,
+                    config.maxChannelLength(), config.maxSubscriptions(), config.maxPendingBytes(),
+                    config.idleTimeout(), config.pingInterval());
+
+            Fanout fanout = new Fanout(subscriptions, metrics);
+            KafkaIngest ingest = new KafkaIngest(config.kafka(), config.topics(), config.metadataRefresh(),
+                    fanout, metrics, PooledByteBufAllocator.DEFAULT);
+            ingest.start();
+            resources.push(ingest);
+
+            WebSocketServer webSocketServer = WebSocketServer.bind(new WebSocketServer.Settings(
+                    config.bindAddress(), config.port(), config.wsPath(), config.maxFrameBytes(),
+                    config.pingInterval(), config.writeBufferLowBytes(), config.writeBufferHighBytes()),
+                    transports, acceptor, workers, services);
+            resources.push(webSocketServer);
+
+            Gateway[] self = new Gateway[1];
+            AdminServer adminServer = AdminServer.bind(config.adminBindAddress(), config.adminPort(), acceptor,
+                    transports.serverChannel(), () -> self[0] != null && self[0].ready(), metrics);
+            resources.push(adminServer);
+
+            if (config.dev() && config.devFeedRate() > 0) {
+                resources.push(DemoFeed.start(config.bootstrapServers(), config.devFeedRate(),
+                        config.devFeedSymbols()));
+            }
+            self[0] = new Gateway(config, resources, webSocketServer, adminServer, ingest, metrics);
+            return self[0];
+        } catch (Exception | Error e) {
+            closeAll(resources);
+            throw e;
+        }
+    }
+
+    /** Ready for traffic: the consumer is at the live end of every served partition, and not shutting down. */
+    public boolean ready() {
+        return !closing && ingest.ready();
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    public int port() {
+        return webSocketServer.port();
+    }
+
+    public int adminPort() {
+        return adminServer.port();
+    }
+
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    /** Stops accepting, closes every client with status 1001, then stops the rest. */
+    @Override
+    public void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        log.info("shutting down: closing {} client connections", webSocketServer.connectionCount());
+        webSocketServer.stopAccepting();
+        webSocketServer.closeConnections(GOODBYE_GRACE);
+        closeAll(resources);
+        log.info("stopped");
+    }
+
+    private static void closeAll(Deque<AutoCloseable> resources) {
+        while (!resources.isEmpty()) {
+            AutoCloseable resource = resources.pop();
+            try {
+                resource.close();
+            } catch (Exception e) {
+                log.warn("error while stopping {}: {}", resource, e.toString());
+            }
+        }
+    }
+}

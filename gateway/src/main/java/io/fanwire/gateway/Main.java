@@ -1,0 +1,61 @@
+package io.fanwire.gateway;
+
+import io.fanwire.gateway.config.ConfigException;
+import io.fanwire.gateway.config.ConfigLoader;
+import io.fanwire.gateway.config.ConfigReference;
+import io.fanwire.gateway.config.GatewayConfig;
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * The command line: {@code java -jar fanwire.jar [flags]} ({@code --help} lists them). Starts a
+ * {@link Gateway} and stops it on SIGTERM or SIGINT, then exits 0. Exit status 2 means the configuration
+ * was rejected; 1 means the gateway could not start.
+ */
+public final class Main {
+
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        GatewayConfig config;
+        try {
+            ConfigLoader.CommandLine commandLine = ConfigLoader.parse(Arrays.asList(args));
+            if (commandLine.help()) {
+                System.out.print(ConfigReference.help());
+                return;
+            }
+            config = ConfigLoader.load(commandLine, System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("fanwire: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(config);
+        } catch (Exception e) {
+            log.error("could not start: {}", e.getMessage(), e);
+            System.exit(1);
+            return;
+        }
+        GatewayConfig running = gateway.config();
+        log.info("Fanwire is up: WebSocket ws://localhost:{}{} · admin http://localhost:{}/metrics · topics {}{}",
+                gateway.port(), running.wsPath(), gateway.adminPort(), running.topics(),
+                running.dev() ? " · dev mode: demo page http://localhost:" + gateway.port()
+                        + "/ · Kafka at " + running.bootstrapServers() : "");
+
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), signal -> stop.countDown());
+        Signal.handle(new Signal("INT"), signal -> stop.countDown());
+        stop.await();
+        gateway.close();
+        System.exit(0);
+    }
+}

@@ -1,0 +1,120 @@
+package io.fanwire.gateway.admin;
+
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+
+/**
+ * The gateway's counters and gauges, rendered in the Prometheus text format by {@link #render()}.
+ *
+ * <p>Any thread. The hot path adds to these once per event-loop task or per poll batch, never once per
+ * delivered frame, so that contention stays off it.
+ */
+public final class GatewayMetrics {
+
+    private final AtomicLong connections = new AtomicLong();
+    private final AtomicLong subscriptions = new AtomicLong();
+    private final LongAdder connectionsTotal = new LongAdder();
+    private final LongAdder recordsConsumed = new LongAdder();
+    private final LongAdder framesDelivered = new LongAdder();
+    private final LongAdder bytesDelivered = new LongAdder();
+    private final LongAdder badRequests = new LongAdder();
+    private final LongAdder slowConsumerDisconnects = new LongAdder();
+    private final LongAdder published = new LongAdder();
+    private volatile Supplier<Map<String, Long>> lagByPartition = Map::of;
+
+    public void connectionOpened() {
+        connections.incrementAndGet();
+        connectionsTotal.increment();
+    }
+
+    public void connectionClosed() {
+        connections.decrementAndGet();
+    }
+
+    public void subscriptionsChanged(int delta) {
+        subscriptions.addAndGet(delta);
+    }
+
+    public void recordsConsumed(int count) {
+        recordsConsumed.add(count);
+    }
+
+    public void delivered(long frames, long bytes) {
+        framesDelivered.add(frames);
+        bytesDelivered.add(bytes);
+    }
+
+    public void badRequest() {
+        badRequests.increment();
+    }
+
+    public void slowConsumerDisconnected() {
+        slowConsumerDisconnects.increment();
+    }
+
+    public void published() {
+        published.increment();
+    }
+
+    /** Where {@code fanwire_consumer_lag} comes from: partition ("topic-N") to records behind the log end. */
+    public void lagSource(Supplier<Map<String, Long>> source) {
+        this.lagByPartition = source;
+    }
+
+    public long connections() {
+        return connections.get();
+    }
+
+    public long subscriptions() {
+        return subscriptions.get();
+    }
+
+    public long framesDelivered() {
+        return framesDelivered.sum();
+    }
+
+    public long recordsConsumed() {
+        return recordsConsumed.sum();
+    }
+
+    /** All metrics in the Prometheus text exposition format, version 0.0.4. */
+    public String render() {
+        StringBuilder out = new StringBuilder(1024);
+        gauge(out, "fanwire_connections", "Open WebSocket connections.", connections.get());
+        gauge(out, "fanwire_subscriptions", "Subscriptions held by open connections.", subscriptions.get());
+        counter(out, "fanwire_connections_total", "WebSocket connections accepted.", connectionsTotal.sum());
+        counter(out, "fanwire_records_consumed_total", "Kafka records consumed.", recordsConsumed.sum());
+        counter(out, "fanwire_frames_delivered_total", "Record frames written to connections.", framesDelivered.sum());
+        counter(out, "fanwire_bytes_delivered_total", "Bytes of record frames written to connections.",
+                bytesDelivered.sum());
+        counter(out, "fanwire_bad_requests_total", "Client frames answered with BAD_REQUEST.", badRequests.sum());
+        counter(out, "fanwire_slow_consumer_disconnects_total",
+                "Connections closed because they did not read fast enough.", slowConsumerDisconnects.sum());
+        counter(out, "fanwire_published_total", "Client publishes acknowledged by Kafka.", published.sum());
+        out.append("# HELP fanwire_consumer_lag Records between the gateway's position and the log end.\n")
+                .append("# TYPE fanwire_consumer_lag gauge\n");
+        lagByPartition.get().forEach((partition, lag) -> {
+            int dash = partition.lastIndexOf('-');
+            out.append("fanwire_consumer_lag{topic=\"").append(partition, 0, dash)
+                    .append("\",partition=\"").append(partition.substring(dash + 1)).append("\"} ")
+                    .append(lag).append('\n');
+        });
+        return out.toString();
+    }
+
+    private static void gauge(StringBuilder out, String name, String help, long value) {
+        metric(out, name, "gauge", help, value);
+    }
+
+    private static void counter(StringBuilder out, String name, String help, long value) {
+        metric(out, name, "counter", help, value);
+    }
+
+    private static void metric(StringBuilder out, String name, String type, String help, long value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+                .append("# TYPE ").append(name).append(' ').append(type).append('\n')
+                .append(name).append(' ').append(value).append('\n');
+    }
+}

@@ -1,0 +1,92 @@
+package io.fanwire.gateway.codec;
+
+import io.fanwire.protocol.v1.ServerFrame;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.AbstractReferenceCounted;
+import io.netty.util.ReferenceCounted;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * One Kafka record, encoded once for every connection that will receive it: a complete binary WebSocket
+ * frame for {@code fanwire.v1.proto}, and, made lazily on first use and then shared, a text frame for
+ * {@code fanwire.v1.json}.
+ *
+ * <p>Ownership: reference-counted. The ingest thread creates it (count 1), retains it once per event-loop
+ * task it hands it to, and releases its own count; each task releases once when done. Connections get
+ * {@code retainedDuplicate()}s of the frames, which the channel releases after writing. The frames are
+ * freed when the count reaches zero. Read-only after construction, except the lazily made JSON frame,
+ * which is published safely across event loops.
+ */
+public final class EncodedRecord extends AbstractReferenceCounted {
+
+    private final String topic;
+    private final String key;
+    private final ServerFrame frame;
+    private final ByteBuf protoFrame;
+    private volatile ByteBuf jsonFrame;
+
+    private EncodedRecord(String topic, String key, ServerFrame frame, ByteBuf protoFrame) {
+        this.topic = topic;
+        this.key = key;
+        this.frame = frame;
+        this.protoFrame = protoFrame;
+    }
+
+    /** Encodes {@code record}'s protobuf frame now; the JSON frame waits until a JSON client needs it. */
+    public static EncodedRecord encode(ConsumerRecord<byte[], byte[]> record, ByteBufAllocator alloc) {
+        ServerFrame frame = ServerFrames.message(record);
+        String key = frame.getMessage().getKey();
+        return new EncodedRecord(record.topic(), key.isEmpty() ? null : key, frame,
+                ServerFrames.encodeProto(frame, alloc));
+    }
+
+    public String topic() {
+        return topic;
+    }
+
+    /** The record key as UTF-8 text, or null for a keyless record. */
+    public String key() {
+        return key;
+    }
+
+    /** The frame for {@code protocol}. The caller must not release it; write a retained duplicate. */
+    public ByteBuf frame(Subprotocol protocol, ByteBufAllocator alloc) {
+        return protocol == Subprotocol.PROTO ? protoFrame : jsonFrame(alloc);
+    }
+
+    private ByteBuf jsonFrame(ByteBufAllocator alloc) {
+        ByteBuf json = jsonFrame;
+        if (json == null) {
+            synchronized (this) {
+                json = jsonFrame;
+                if (json == null) {
+                    json = ServerFrames.encodeJson(frame, alloc);
+                    jsonFrame = json;
+                }
+            }
+        }
+        return json;
+    }
+
+    @Override
+    public EncodedRecord retain() {
+        super.retain();
+        return this;
+    }
+
+    @Override
+    protected void deallocate() {
+        protoFrame.release();
+        ByteBuf json = jsonFrame;
+        if (json != null) {
+            json.release();
+        }
+    }
+
+    @Override
+    public ReferenceCounted touch(Object hint) {
+        protoFrame.touch(hint);
+        return this;
+    }
+}

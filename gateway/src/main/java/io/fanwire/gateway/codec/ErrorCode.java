@@ -1,0 +1,15 @@
+package io.fanwire.gateway.codec;
+
+/** The stable error codes of {@code Reply.error.code}; protocol/PROTOCOL.md says when each is sent. */
+public enum ErrorCode {
+    /** The frame could not be decoded, or a field is invalid. */
+    BAD_REQUEST,
+    /** The channel's topic is not served by this gateway. */
+    NOT_FOUND,
+    /** The request is not allowed (publishing disabled). */
+    FORBIDDEN,
+    /** A per-connection limit was reached. */
+    LIMIT_EXCEEDED,
+    /** Kafka did not acknowledge a publish in time. */
+    UNAVAILABLE
+}

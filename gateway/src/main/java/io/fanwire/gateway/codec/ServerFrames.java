@@ -1,0 +1,150 @@
+package io.fanwire.gateway.codec;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.fanwire.protocol.v1.Error;
+import io.fanwire.protocol.v1.Message;
+import io.fanwire.protocol.v1.Ok;
+import io.fanwire.protocol.v1.Reply;
+import io.fanwire.protocol.v1.ServerFrame;
+import io.fanwire.protocol.v1.Subscribed;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+
+/**
+ * Builds and encodes server frames.
+ *
+ * <p>Two paths. Replies, rare and per connection, become ordinary {@link WebSocketFrame}s that the
+ * pipeline's WebSocket encoder frames. Records, written to many connections, are encoded ONCE into a
+ * complete WebSocket frame (header included) by {@link #encodeProto} / {@link #encodeJson}: server frames
+ * are unmasked, so the same bytes suit every client, and the result is written as a shared buffer that
+ * passes the WebSocket encoder untouched.
+ *
+ * <p>Thread-safe and stateless. Every returned buffer belongs to the caller.
+ */
+public final class ServerFrames {
+
+    private static final JsonFormat.Printer JSON_PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
+    private static final int OPCODE_TEXT = 0x1;
+    private static final int OPCODE_BINARY = 0x2;
+    private static final int FIN = 0x80;
+
+    private ServerFrames() {
+    }
+
+    /**
+     * The {@code Message} frame for a Kafka record of a served topic. A record with a null or empty key is
+     * keyless: its channel is the bare topic (a {@code TOPIC/} channel could not be subscribed to).
+     */
+    public static ServerFrame message(ConsumerRecord<byte[], byte[]> record) {
+        Message.Builder message = Message.newBuilder()
+                .setPartition(record.partition())
+                .setOffset(record.offset())
+                .setTimestamp(record.timestamp());
+        if (record.key() == null || record.key().length == 0) {
+            message.setChannel(record.topic());
+        } else {
+            String key = new String(record.key(), StandardCharsets.UTF_8);
+            message.setChannel(record.topic() + '/' + key).setKey(key);
+        }
+        if (record.value() != null) {
+            message.setPayload(ByteString.copyFrom(record.value()));
+        }
+        for (Header header : record.headers()) {
+            message.putHeaders(header.key(),
+                    header.value() == null ? "" : new String(header.value(), StandardCharsets.UTF_8));
+        }
+        return ServerFrame.newBuilder().setMessage(message).build();
+    }
+
+    public static ServerFrame subscribed(long id) {
+        return reply(Reply.newBuilder().setId(id).setSubscribed(Subscribed.getDefaultInstance()));
+    }
+
+    public static ServerFrame ok(long id) {
+        return reply(Reply.newBuilder().setId(id).setOk(Ok.getDefaultInstance()));
+    }
+
+    public static ServerFrame error(long id, ErrorCode code, String text) {
+        return reply(Reply.newBuilder().setId(id)
+                .setError(Error.newBuilder().setCode(code.name()).setMessage(text)));
+    }
+
+    private static ServerFrame reply(Reply.Builder reply) {
+        return ServerFrame.newBuilder().setReply(reply).build();
+    }
+
+    /** A reply or other per-connection frame as a WebSocket frame for the pipeline's encoder. */
+    public static WebSocketFrame toWebSocketFrame(ServerFrame frame, Subprotocol protocol, ByteBufAllocator alloc) {
+        return switch (protocol) {
+            case PROTO -> {
+                byte[] bytes = frame.toByteArray();
+                yield new BinaryWebSocketFrame(alloc.buffer(bytes.length).writeBytes(bytes));
+            }
+            case JSON -> {
+                byte[] bytes = json(frame);
+                yield new TextWebSocketFrame(alloc.buffer(bytes.length).writeBytes(bytes));
+            }
+        };
+    }
+
+    /** {@code frame} as one complete, unmasked binary WebSocket frame: header and protobuf body. */
+    public static ByteBuf encodeProto(ServerFrame frame, ByteBufAllocator alloc) {
+        int size = frame.getSerializedSize();
+        ByteBuf buf = alloc.directBuffer(headerLength(size) + size);
+        writeHeader(buf, OPCODE_BINARY, size);
+        try {
+            CodedOutputStream out = CodedOutputStream.newInstance(buf.nioBuffer(buf.writerIndex(), size));
+            frame.writeTo(out);
+            out.checkNoSpaceLeft();
+        } catch (IOException e) {
+            buf.release();
+            throw new UncheckedIOException(e);
+        }
+        buf.writerIndex(buf.writerIndex() + size);
+        return buf;
+    }
+
+    /** {@code frame} as one complete, unmasked text WebSocket frame: header and proto3 JSON body. */
+    public static ByteBuf encodeJson(ServerFrame frame, ByteBufAllocator alloc) {
+        byte[] body = json(frame);
+        ByteBuf buf = alloc.directBuffer(headerLength(body.length) + body.length);
+        writeHeader(buf, OPCODE_TEXT, body.length);
+        return buf.writeBytes(body);
+    }
+
+    private static byte[] json(ServerFrame frame) {
+        try {
+            return JSON_PRINTER.print(frame).getBytes(StandardCharsets.UTF_8);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("ServerFrame has no JSON form", e);
+        }
+    }
+
+    private static int headerLength(int payloadLength) {
+        return payloadLength <= 125 ? 2 : payloadLength <= 0xFFFF ? 4 : 10;
+    }
+
+    private static void writeHeader(ByteBuf buf, int opcode, int payloadLength) {
+        buf.writeByte(FIN | opcode);
+        if (payloadLength <= 125) {
+            buf.writeByte(payloadLength);
+        } else if (payloadLength <= 0xFFFF) {
+            buf.writeByte(126);
+            buf.writeShort(payloadLength);
+        } else {
+            buf.writeByte(127);
+            buf.writeLong(payloadLength);
+        }
+    }
+}

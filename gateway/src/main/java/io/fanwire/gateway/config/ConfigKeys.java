@@ -1,0 +1,108 @@
+package io.fanwire.gateway.config;
+
+import static io.fanwire.gateway.config.ConfigKey.Type.BOOLEAN;
+import static io.fanwire.gateway.config.ConfigKey.Type.INT;
+import static io.fanwire.gateway.config.ConfigKey.Type.LIST;
+import static io.fanwire.gateway.config.ConfigKey.Type.LONG;
+import static io.fanwire.gateway.config.ConfigKey.Type.STRING;
+
+import java.util.List;
+
+/**
+ * The catalog of every configuration key: name, type, default, range and documentation. Keys that start
+ * with {@value #KAFKA_PREFIX} are not listed here: they pass through, prefix removed, to the Kafka clients
+ * (for example {@code kafka.bootstrap.servers}).
+ *
+ * <p>{@code docs/configuration.md} is generated from this class ({@link ConfigReference}); a test fails
+ * when the two disagree.
+ */
+public final class ConfigKeys {
+
+    /** Keys with this prefix are Kafka client properties. */
+    public static final String KAFKA_PREFIX = "kafka.";
+    /** The Kafka property that names the brokers; when it is unset the gateway runs in dev mode. */
+    public static final String KAFKA_BOOTSTRAP = KAFKA_PREFIX + "bootstrap.servers";
+
+    private static final int MAX_PORT = 65_535;
+
+    public static final ConfigKey DEV = ConfigKey.of("dev", BOOLEAN, null,
+            "Start an embedded Kafka broker, create the demo topics and run the demo feed. "
+                    + "Default: true when kafka.bootstrap.servers is unset, false otherwise.");
+    public static final ConfigKey TOPICS = ConfigKey.of("topics", LIST, null,
+            "The Kafka topics this gateway serves, comma-separated. Clients can subscribe to these only. "
+                    + "Default: quotes,trades,inbox in dev mode; required otherwise.");
+    public static final ConfigKey PORT = ConfigKey.ranged("port", INT, "8080", 0, MAX_PORT,
+            "TCP port of the WebSocket (and demo page) listener. 0 picks a free port.");
+    public static final ConfigKey BIND_ADDRESS = ConfigKey.of("bind.address", STRING, "0.0.0.0",
+            "Address the WebSocket listener binds to.");
+    public static final ConfigKey WS_PATH = ConfigKey.of("ws.path", STRING, "/ws",
+            "HTTP path of the WebSocket endpoint.");
+    public static final ConfigKey WS_MAX_FRAME_BYTES = ConfigKey.ranged("ws.max.frame.bytes", INT, "65536",
+            125, 16 << 20,
+            "Largest client message accepted, in bytes, after reassembling fragments. A larger one closes "
+                    + "the connection with status 1009.");
+    public static final ConfigKey WS_MAX_CHANNEL_LENGTH = ConfigKey.ranged("ws.max.channel.length", INT, "256",
+            1, 65_536, "Longest channel name accepted in a request, in characters.");
+    public static final ConfigKey WS_MAX_SUBSCRIPTIONS = ConfigKey.ranged("ws.max.subscriptions", INT, "1000",
+            1, Integer.MAX_VALUE, "Most subscriptions one connection may hold; more get LIMIT_EXCEEDED.");
+    public static final ConfigKey WS_IDLE_TIMEOUT_MS = ConfigKey.ranged("ws.idle.timeout.ms", LONG, "60000",
+            1_000, Long.MAX_VALUE,
+            "A connection from which nothing was received for this long is closed with status 1001.");
+    public static final ConfigKey WS_PING_INTERVAL_MS = ConfigKey.ranged("ws.ping.interval.ms", LONG, "20000",
+            100, Long.MAX_VALUE,
+            "After this long without receiving anything the gateway sends a WebSocket ping, so that live "
+                    + "clients answer with a pong before ws.idle.timeout.ms runs out.");
+    public static final ConfigKey WS_WRITE_BUFFER_LOW_BYTES = ConfigKey.ranged("ws.write.buffer.low.bytes", INT,
+            "262144", 1, Integer.MAX_VALUE,
+            "Netty low write-buffer water mark per connection: below it a connection is writable again.");
+    public static final ConfigKey WS_WRITE_BUFFER_HIGH_BYTES = ConfigKey.ranged("ws.write.buffer.high.bytes", INT,
+            "1048576", 1, Integer.MAX_VALUE,
+            "Netty high write-buffer water mark per connection: above it a connection is not writable.");
+    public static final ConfigKey WS_MAX_PENDING_BYTES = ConfigKey.ranged("ws.max.pending.bytes", LONG, "16777216",
+            1, Long.MAX_VALUE,
+            "Outbound bytes that may be queued for one connection that does not read. Past this the "
+                    + "connection is closed with status 1008 (slow consumer), which bounds memory per connection.");
+    public static final ConfigKey IO_THREADS = ConfigKey.ranged("io.threads", INT, "0", 0, 1_024,
+            "Netty event-loop threads serving connections. 0 means one per available processor.");
+    public static final ConfigKey TRANSPORT = ConfigKey.of("transport", STRING, "auto",
+            "Socket transport: auto (epoll where available, else nio), epoll or nio.");
+    public static final ConfigKey ADMIN_PORT = ConfigKey.ranged("admin.port", INT, "9090", 0, MAX_PORT,
+            "TCP port of the admin listener (/healthz, /readyz, /metrics). 0 picks a free port.");
+    public static final ConfigKey ADMIN_BIND_ADDRESS = ConfigKey.of("admin.bind.address", STRING, "0.0.0.0",
+            "Address the admin listener binds to.");
+    public static final ConfigKey PUBLISH_ENABLED = ConfigKey.of("publish.enabled", BOOLEAN, "false",
+            "Let clients publish to served topics. When false, Publish gets FORBIDDEN.");
+    public static final ConfigKey PUBLISH_TIMEOUT_MS = ConfigKey.ranged("publish.timeout.ms", LONG, "10000",
+            1, Long.MAX_VALUE,
+            "How long a Publish may wait for the broker's acknowledgement before it gets UNAVAILABLE.");
+    public static final ConfigKey METADATA_REFRESH_MS = ConfigKey.ranged("ingest.metadata.refresh.ms", LONG,
+            "30000", 100, Long.MAX_VALUE,
+            "How often the ingest thread looks for new partitions of the served topics.");
+    public static final ConfigKey DEV_KAFKA_PORT = ConfigKey.ranged("dev.kafka.port", INT, "9092", 0, MAX_PORT,
+            "Dev mode: the port of the embedded broker on 127.0.0.1. 0 picks a free port.");
+    public static final ConfigKey DEV_FEED_RATE = ConfigKey.ranged("dev.feed.rate", INT, "200", 0, 1_000_000,
+            "Dev mode: quote updates per second produced by the demo feed. 0 turns the feed off.");
+    public static final ConfigKey DEV_FEED_SYMBOLS = ConfigKey.ranged("dev.feed.symbols", INT, "50", 1, 10_000,
+            "Dev mode: how many symbols the demo feed quotes.");
+
+    /** Every key, in the order the reference page lists them. */
+    public static final List<ConfigKey> ALL = ConfigKey.list(
+            DEV, TOPICS, PORT, BIND_ADDRESS, WS_PATH, WS_MAX_FRAME_BYTES, WS_MAX_CHANNEL_LENGTH,
+            WS_MAX_SUBSCRIPTIONS, WS_IDLE_TIMEOUT_MS, WS_PING_INTERVAL_MS, WS_WRITE_BUFFER_LOW_BYTES,
+            WS_WRITE_BUFFER_HIGH_BYTES, WS_MAX_PENDING_BYTES, IO_THREADS, TRANSPORT, ADMIN_PORT,
+            ADMIN_BIND_ADDRESS, PUBLISH_ENABLED, PUBLISH_TIMEOUT_MS, METADATA_REFRESH_MS, DEV_KAFKA_PORT,
+            DEV_FEED_RATE, DEV_FEED_SYMBOLS);
+
+    /** The key with this name, or null. */
+    public static ConfigKey find(String name) {
+        for (ConfigKey key : ALL) {
+            if (key.name().equals(name)) {
+                return key;
+            }
+        }
+        return null;
+    }
+
+    private ConfigKeys() {
+    }
+}

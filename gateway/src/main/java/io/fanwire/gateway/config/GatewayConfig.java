@@ -1,0 +1,156 @@
+package io.fanwire.gateway.config;
+
+import static io.fanwire.gateway.config.ConfigKeys.*;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The gateway's whole configuration: immutable, and validated when built, so that a bad value stops the
+ * gateway at start-up with one line that names the key. Built from raw strings by {@link #from(Map)};
+ * where the strings come from (file, environment, flags) is {@link ConfigLoader}'s business.
+ *
+ * @param kafka Kafka client properties, {@code kafka.} prefix removed (for example {@code bootstrap.servers})
+ */
+public record GatewayConfig(
+        boolean dev,
+        List<String> topics,
+        int port,
+        String bindAddress,
+        String wsPath,
+        int maxFrameBytes,
+        int maxChannelLength,
+        int maxSubscriptions,
+        Duration idleTimeout,
+        Duration pingInterval,
+        int writeBufferLowBytes,
+        int writeBufferHighBytes,
+        long maxPendingBytes,
+        int ioThreads,
+        Transport transport,
+        int adminPort,
+        String adminBindAddress,
+        boolean publishEnabled,
+        Duration publishTimeout,
+        Duration metadataRefresh,
+        int devKafkaPort,
+        int devFeedRate,
+        int devFeedSymbols,
+        Map<String, String> kafka) {
+
+    /** The demo topics that dev mode creates and serves. */
+    public static final List<String> DEV_TOPICS = List.of("quotes", "trades", "inbox");
+
+    /** Socket transport choice. */
+    public enum Transport { AUTO, EPOLL, NIO }
+
+    public GatewayConfig {
+        topics = List.copyOf(topics);
+        kafka = Map.copyOf(kafka);
+        if (!dev && !kafka.containsKey("bootstrap.servers")) {
+            throw new ConfigException(KAFKA_BOOTSTRAP + " is required unless dev mode is on");
+        }
+        if (topics.isEmpty()) {
+            throw new ConfigException("topics is empty: name the Kafka topics to serve, e.g. --topics quotes,trades");
+        }
+        for (String topic : topics) {
+            if (topic.contains("/")) {
+                throw new ConfigException("topics: '" + topic + "' contains '/', which separates topic and key");
+            }
+        }
+        if (!wsPath.startsWith("/")) {
+            throw new ConfigException("ws.path must start with '/', not '" + wsPath + "'");
+        }
+        if (writeBufferLowBytes > writeBufferHighBytes) {
+            throw new ConfigException("ws.write.buffer.low.bytes (" + writeBufferLowBytes
+                    + ") must not exceed ws.write.buffer.high.bytes (" + writeBufferHighBytes + ")");
+        }
+    }
+
+    /**
+     * Validates raw values by the catalog and builds the configuration. Keys must be in {@link ConfigKeys}
+     * or start with {@value ConfigKeys#KAFKA_PREFIX}; unset keys take their defaults.
+     */
+    public static GatewayConfig from(Map<String, String> raw) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        Map<String, String> kafka = new TreeMap<>();
+        raw.forEach((name, value) -> {
+            if (name.startsWith(KAFKA_PREFIX)) {
+                kafka.put(name.substring(KAFKA_PREFIX.length()), value.trim());
+                return;
+            }
+            ConfigKey key = ConfigKeys.find(name);
+            if (key == null) {
+                throw new ConfigException("unknown configuration key '" + name + "' (see docs/configuration.md)");
+            }
+            values.put(name, key.parse(value));
+        });
+        for (ConfigKey key : ConfigKeys.ALL) {
+            if (!values.containsKey(key.name()) && key.defaultValue() != null) {
+                values.put(key.name(), key.parse(key.defaultValue()));
+            }
+        }
+
+        boolean hasBootstrap = kafka.containsKey("bootstrap.servers");
+        boolean dev = (Boolean) values.getOrDefault(DEV.name(), !hasBootstrap);
+        if (dev && hasBootstrap) {
+            throw new ConfigException("dev mode starts its own broker: drop " + KAFKA_BOOTSTRAP
+                    + " or turn dev off (--dev=false)");
+        }
+        @SuppressWarnings("unchecked")
+        List<String> topics = (List<String>) values.getOrDefault(TOPICS.name(), dev ? DEV_TOPICS : List.of());
+        String transport = ((String) values.get(TRANSPORT.name()));
+        return new GatewayConfig(
+                dev,
+                topics,
+                (Integer) values.get(PORT.name()),
+                (String) values.get(BIND_ADDRESS.name()),
+                (String) values.get(WS_PATH.name()),
+                (Integer) values.get(WS_MAX_FRAME_BYTES.name()),
+                (Integer) values.get(WS_MAX_CHANNEL_LENGTH.name()),
+                (Integer) values.get(WS_MAX_SUBSCRIPTIONS.name()),
+                Duration.ofMillis((Long) values.get(WS_IDLE_TIMEOUT_MS.name())),
+                Duration.ofMillis((Long) values.get(WS_PING_INTERVAL_MS.name())),
+                (Integer) values.get(WS_WRITE_BUFFER_LOW_BYTES.name()),
+                (Integer) values.get(WS_WRITE_BUFFER_HIGH_BYTES.name()),
+                (Long) values.get(WS_MAX_PENDING_BYTES.name()),
+                (Integer) values.get(IO_THREADS.name()),
+                parseTransport(transport),
+                (Integer) values.get(ADMIN_PORT.name()),
+                (String) values.get(ADMIN_BIND_ADDRESS.name()),
+                (Boolean) values.get(PUBLISH_ENABLED.name()),
+                Duration.ofMillis((Long) values.get(PUBLISH_TIMEOUT_MS.name())),
+                Duration.ofMillis((Long) values.get(METADATA_REFRESH_MS.name())),
+                (Integer) values.get(DEV_KAFKA_PORT.name()),
+                (Integer) values.get(DEV_FEED_RATE.name()),
+                (Integer) values.get(DEV_FEED_SYMBOLS.name()),
+                kafka);
+    }
+
+    private static Transport parseTransport(String value) {
+        return switch (value) {
+            case "auto" -> Transport.AUTO;
+            case "epoll" -> Transport.EPOLL;
+            case "nio" -> Transport.NIO;
+            default -> throw new ConfigException("transport must be auto, epoll or nio, not '" + value + "'");
+        };
+    }
+
+    /** A copy whose Kafka clients connect to {@code bootstrapServers}: dev mode's embedded broker. */
+    public GatewayConfig withBootstrapServers(String bootstrapServers) {
+        Map<String, String> k = new TreeMap<>(kafka);
+        k.put("bootstrap.servers", bootstrapServers);
+        return new GatewayConfig(dev, topics, port, bindAddress, wsPath, maxFrameBytes, maxChannelLength,
+                maxSubscriptions, idleTimeout, pingInterval, writeBufferLowBytes, writeBufferHighBytes,
+                maxPendingBytes, ioThreads, transport, adminPort, adminBindAddress, publishEnabled, publishTimeout,
+                metadataRefresh, devKafkaPort, devFeedRate, devFeedSymbols, k);
+    }
+
+    /** The Kafka brokers, {@code host:port,...}. In dev mode only after {@link #withBootstrapServers}. */
+    public String bootstrapServers() {
+        return kafka.get("bootstrap.servers");
+    }
+}

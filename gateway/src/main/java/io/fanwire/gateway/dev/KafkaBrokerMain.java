@@ -1,0 +1,186 @@
+package io.fanwire.gateway.dev;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code main} of the child JVM that {@link EmbeddedKafkaBroker} launches: formats the
+ * storage directory if it is new, then runs a combined KRaft broker and controller in this
+ * process until the parent goes away.
+ *
+ * <p>Usage: {@code KafkaBrokerMain WORK_DIR [--delete-on-exit]}. {@code WORK_DIR} holds
+ * {@value #SERVER_PROPERTIES} (written by the parent) and the storage directory named by its
+ * {@code log.dirs}. With {@code --delete-on-exit} the child deletes {@code WORK_DIR} after the
+ * broker stopped, so that a temporary directory does not outlive a parent that was killed.
+ *
+ * <p>Threads: {@code main} formats and starts the server, then waits for it to stop;
+ * {@code fanwire-parent-watch} reads stdin, a pipe from the parent, and on end of file (the
+ * parent closed it, or died, even by SIGKILL) exits the JVM; the shutdown hook stops the
+ * server gracefully and halts the JVM if that takes longer than {@link #SHUTDOWN_GRACE}.
+ *
+ * <p>Exit codes: 0 after a requested stop, {@value #EXIT_PORT_IN_USE} when a listener port was
+ * taken by someone else (the parent may retry with other ports), {@value #EXIT_FAILURE} for
+ * any other start failure.
+ */
+public final class KafkaBrokerMain {
+
+    static final String SERVER_PROPERTIES = "server.properties";
+    static final String DELETE_ON_EXIT = "--delete-on-exit";
+    static final int EXIT_FAILURE = 1;
+    static final int EXIT_PORT_IN_USE = 3;
+    /** Longer than a clean stop of a single idle node, shorter than the parent's close timeout. */
+    static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
+    private static final Logger log = LoggerFactory.getLogger(KafkaBrokerMain.class);
+
+    private KafkaBrokerMain() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length < 1 || args.length > 2 || (args.length == 2 && !args[1].equals(DELETE_ON_EXIT))) {
+            System.err.println("usage: KafkaBrokerMain WORK_DIR [" + DELETE_ON_EXIT + "]");
+            System.exit(2);
+        }
+        Path workDir = Path.of(args[0]);
+        boolean deleteOnExit = args.length == 2;
+
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(workDir.resolve(SERVER_PROPERTIES))) {
+            properties.load(reader);
+        }
+        format(workDir.resolve(SERVER_PROPERTIES));
+
+        KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(properties, false), Time.SYSTEM);
+        Runtime.getRuntime().addShutdownHook(
+                new Thread(() -> stop(server, deleteOnExit ? workDir : null), "kafka-shutdown-hook"));
+        watchParent(System.in);
+
+        try {
+            server.startup();
+        } catch (Throwable t) {
+            boolean portInUse = causedBy(t, BindException.class);
+            log.error(portInUse ? "Kafka could not bind a listener port" : "Kafka failed to start", t);
+            // halt, not exit: a half-started server can block the shutdown hook for a long time
+            Runtime.getRuntime().halt(portInUse ? EXIT_PORT_IN_USE : EXIT_FAILURE);
+        }
+        log.info("Kafka broker and controller started (node {}, listeners {})",
+                properties.getProperty("node.id"), properties.getProperty("listeners"));
+        server.awaitShutdown();
+        System.exit(0);
+    }
+
+    /**
+     * Formats the storage directories named in {@code serverProperties} with a new cluster id,
+     * unless they are formatted already: {@code kafka-storage.sh format --ignore-formatted}, in
+     * process. (Kafka's {@code Formatter} class would do, but its module is only on the runtime
+     * classpath of {@code kafka_2.13}; the tool's entry point is on the compile classpath.)
+     */
+    private static void format(Path serverProperties) {
+        String[] args = {"format", "--config", serverProperties.toString(),
+                "--cluster-id", Uuid.randomUuid().toString(), "--ignore-formatted"};
+        int exitCode;
+        try {
+            exitCode = StorageTool.execute(args, System.out);
+        } catch (RuntimeException e) {
+            log.error("Could not format the Kafka storage directory", e);
+            exitCode = EXIT_FAILURE;
+        }
+        if (exitCode != 0) {
+            log.error("kafka-storage format {} exited with code {}", String.join(" ", args), exitCode);
+            Runtime.getRuntime().halt(EXIT_FAILURE);
+        }
+    }
+
+    /**
+     * The parent keeps our stdin open for as long as it wants the broker; the kernel closes it
+     * when the parent dies, however it dies. That makes end of file the one signal that works
+     * even after SIGKILL, where no shutdown hook of the parent runs.
+     */
+    private static void watchParent(InputStream stdin) {
+        Thread watcher = new Thread(() -> {
+            try {
+                byte[] buffer = new byte[256];
+                while (stdin.read(buffer) != -1) {
+                    // the parent sends nothing; anything it does send is ignored
+                }
+                log.info("stdin closed by the parent: stopping the broker");
+            } catch (IOException e) {
+                log.warn("Could not read stdin from the parent: stopping the broker", e);
+            }
+            System.exit(0);
+        }, "fanwire-parent-watch");
+        watcher.setDaemon(true);
+        watcher.start();
+    }
+
+    private static void stop(KafkaRaftServer server, Path deleteDir) {
+        Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(SHUTDOWN_GRACE.toMillis());
+                log.warn("Kafka did not stop within {}: halting", SHUTDOWN_GRACE);
+                Runtime.getRuntime().halt(EXIT_FAILURE);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "kafka-shutdown-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+        try {
+            server.shutdown();
+            server.awaitShutdown();
+            log.info("Kafka broker stopped");
+        } catch (RuntimeException e) {
+            log.warn("Kafka did not stop cleanly", e);
+        }
+        if (deleteDir != null) {
+            try {
+                deleteRecursively(deleteDir);
+            } catch (UncheckedIOException e) {
+                log.warn("Could not delete {}", deleteDir, e);
+            }
+        }
+    }
+
+    static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> {
+                try {
+                    Files.deleteIfExists(path);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable cause = t; cause != null; cause = cause.getCause()) {
+            if (type.isInstance(cause)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

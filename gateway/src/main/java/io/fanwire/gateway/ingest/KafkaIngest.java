@@ -1,0 +1,199 @@
+package io.fanwire.gateway.ingest;
+
+import io.fanwire.gateway.admin.GatewayMetrics;
+import io.fanwire.gateway.codec.EncodedRecord;
+import io.fanwire.gateway.fanout.Fanout;
+import io.netty.buffer.ByteBufAllocator;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ingest thread: reads every partition of the served topics with {@code assign()} (no consumer group:
+ * every node needs every record, and there are no rebalances), encodes each record once, and hands each
+ * poll batch to the {@link Fanout}.
+ *
+ * <p>Partitions found at start-up are read from the live end; partitions that appear later (the topic
+ * was created or grown) are read from their beginning, since all their records are new. The partition
+ * list is refreshed every {@code ingest.metadata.refresh.ms}.
+ *
+ * <p>Threads: {@link #run} is the ingest thread, the only user of the {@link KafkaConsumer}. {@link #ready}
+ * and the lag figures are published for any thread; {@link #close} may be called from any thread.
+ */
+public final class KafkaIngest implements Runnable, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(KafkaIngest.class);
+    private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+
+    private final List<String> topics;
+    private final Duration metadataRefresh;
+    private final Fanout fanout;
+    private final GatewayMetrics metrics;
+    private final ByteBufAllocator alloc;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Thread thread;
+    private final Set<String> missingTopicsLogged = new HashSet<>();
+    private volatile boolean running = true;
+    private volatile boolean ready;
+    private volatile Map<String, Long> lag = Map.of();
+    private long nextRefreshNanos;
+    private boolean assignedOnce;
+
+    public KafkaIngest(Map<String, String> kafkaProperties, List<String> topics, Duration metadataRefresh,
+                       Fanout fanout, GatewayMetrics metrics, ByteBufAllocator alloc) {
+        this.topics = List.copyOf(topics);
+        this.metadataRefresh = metadataRefresh;
+        this.fanout = fanout;
+        this.metrics = metrics;
+        this.alloc = alloc;
+        this.consumer = new KafkaConsumer<>(consumerProperties(kafkaProperties),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.thread = new Thread(this, "fanwire-ingest");
+        metrics.lagSource(() -> lag);
+    }
+
+    static Map<String, Object> consumerProperties(Map<String, String> kafkaProperties) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "fanwire-ingest");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
+        props.putAll(kafkaProperties);
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        return props;
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** True once every partition of every served topic is assigned and positioned at the live end. */
+    public boolean ready() {
+        return ready;
+    }
+
+    @Override
+    public void run() {
+        log.info("ingest started for topics {}", topics);
+        try {
+            while (running) {
+                if (System.nanoTime() - nextRefreshNanos >= 0) {
+                    refreshAssignment();
+                    nextRefreshNanos = System.nanoTime() + metadataRefresh.toNanos();
+                }
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL_TIMEOUT);
+                if (!records.isEmpty()) {
+                    deliver(records);
+                }
+                publishLag();
+            }
+        } catch (WakeupException e) {
+            if (running) {
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            log.error("ingest stopped: {}", e.toString(), e);
+            ready = false;
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+            log.info("ingest stopped");
+        }
+    }
+
+    private void deliver(ConsumerRecords<byte[], byte[]> records) {
+        List<EncodedRecord> batch = new ArrayList<>(records.count());
+        try {
+            for (ConsumerRecord<byte[], byte[]> record : records) {
+                batch.add(EncodedRecord.encode(record, alloc));
+            }
+            metrics.recordsConsumed(batch.size());
+            fanout.dispatch(batch);
+        } finally {
+            for (EncodedRecord record : batch) {
+                record.release();
+            }
+        }
+    }
+
+    private void refreshAssignment() {
+        Set<TopicPartition> current = consumer.assignment();
+        Set<TopicPartition> wanted = new HashSet<>(current);
+        boolean allFound = true;
+        for (String topic : topics) {
+            List<PartitionInfo> partitions;
+            try {
+                partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                partitions = List.of();
+            }
+            if (partitions == null || partitions.isEmpty()) {
+                allFound = false;
+                if (missingTopicsLogged.add(topic)) {
+                    log.warn("topic {} is not in Kafka (yet); it will be served once it exists", topic);
+                }
+                continue;
+            }
+            if (missingTopicsLogged.remove(topic)) {
+                log.info("topic {} found", topic);
+            }
+            for (PartitionInfo info : partitions) {
+                wanted.add(new TopicPartition(info.topic(), info.partition()));
+            }
+        }
+        if (!wanted.equals(current)) {
+            Set<TopicPartition> added = new HashSet<>(wanted);
+            added.removeAll(current);
+            consumer.assign(wanted);
+            if (assignedOnce) {
+                consumer.seekToBeginning(added);
+            } else {
+                consumer.seekToEnd(added);
+            }
+            for (TopicPartition partition : added) {
+                consumer.position(partition);
+            }
+            log.info("assigned {} partitions ({} new)", wanted.size(), added.size());
+        }
+        assignedOnce = true;
+        ready = allFound;
+    }
+
+    private void publishLag() {
+        Map<String, Long> snapshot = new TreeMap<>();
+        for (TopicPartition partition : consumer.assignment()) {
+            OptionalLong partitionLag = consumer.currentLag(partition);
+            if (partitionLag.isPresent()) {
+                snapshot.put(partition.toString(), partitionLag.getAsLong());
+            }
+        }
+        lag = snapshot;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        ready = false;
+        consumer.wakeup();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,234 @@
+package io.fanwire.gateway.session;
+
+import io.fanwire.gateway.codec.BadFrameException;
+import io.fanwire.gateway.codec.ClientFrameDecoder;
+import io.fanwire.gateway.codec.ErrorCode;
+import io.fanwire.gateway.codec.ServerFrames;
+import io.fanwire.gateway.codec.Subprotocol;
+import io.fanwire.gateway.subscription.ChannelName;
+import io.fanwire.protocol.v1.ClientFrame;
+import io.fanwire.protocol.v1.Publish;
+import io.fanwire.protocol.v1.ServerFrame;
+import io.fanwire.protocol.v1.Subscribe;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import org.apache.kafka.common.errors.RetriableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last handler of an upgraded connection: answers requests (subscribe, unsubscribe, publish, ping,
+ * refresh), answers WebSocket control frames, and ends idle connections. Record delivery does not pass
+ * through here: the fan-out writes to the {@link Session} directly.
+ *
+ * <p>Event loop only. Releases every frame it reads.
+ */
+public final class SessionHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
+
+    /** Fire this user event down a connection's pipeline to close it with status 1001 (going away). */
+    public static final Object SHUTDOWN = new Object() {
+        @Override
+        public String toString() {
+            return "SHUTDOWN";
+        }
+    };
+
+    private final Subprotocol protocol;
+    private final SessionServices services;
+    private Session session;
+    private int idlePeriods;
+
+    public SessionHandler(Subprotocol protocol, SessionServices services) {
+        this.protocol = protocol;
+        this.services = services;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        int loopIndex = services.subscriptions().indexOf(ctx.channel().eventLoop());
+        session = new Session(ctx, protocol, loopIndex, services);
+        services.metrics().connectionOpened();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        int removed = 0;
+        for (ChannelName channel : session.channels()) {
+            if (services.subscriptions().remove(session.loopIndex(), session, channel)) {
+                removed++;
+            }
+        }
+        session.channels().clear();
+        services.metrics().subscriptionsChanged(-removed);
+        services.metrics().connectionClosed();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        idlePeriods = 0;
+        try {
+            if (msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame) {
+                onDataFrame(ctx, (WebSocketFrame) msg);
+            } else if (msg instanceof PingWebSocketFrame ping) {
+                ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
+            } else if (msg instanceof CloseWebSocketFrame) {
+                session.close(WebSocketCloseStatus.NORMAL_CLOSURE, "");
+            } else if (!(msg instanceof PongWebSocketFrame)) {
+                log.debug("unexpected message {} on {}", msg.getClass().getSimpleName(), ctx.channel());
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onDataFrame(ChannelHandlerContext ctx, WebSocketFrame frame) {
+        if (session.closing()) {
+            return;
+        }
+        ClientFrame request;
+        try {
+            request = ClientFrameDecoder.decode(frame, protocol);
+        } catch (BadFrameException e) {
+            reply(ctx, badRequest(0, e.getMessage()));
+            return;
+        }
+        long id = request.getId();
+        switch (request.getKindCase()) {
+            case SUBSCRIBE -> reply(ctx, subscribe(id, request.getSubscribe()));
+            case UNSUBSCRIBE -> reply(ctx, unsubscribe(id, request.getUnsubscribe().getChannel()));
+            case PUBLISH -> publish(ctx, id, request.getPublish());
+            case PING, REFRESH -> reply(ctx, ServerFrames.ok(id));
+            default -> reply(ctx, badRequest(id, "unknown request kind " + request.getKindCase()));
+        }
+    }
+
+    private ServerFrame subscribe(long id, Subscribe subscribe) {
+        if (subscribe.getSnapshot()) {
+            return badRequest(id, "snapshot is not supported yet");
+        }
+        if (subscribe.getResumeFromCount() > 0) {
+            return badRequest(id, "resume_from is not supported yet");
+        }
+        ChannelName channel;
+        try {
+            channel = ChannelName.parse(subscribe.getChannel(), services.maxChannelLength());
+        } catch (IllegalArgumentException e) {
+            return badRequest(id, e.getMessage());
+        }
+        if (!services.subscriptions().serves(channel.topic())) {
+            return ServerFrames.error(id, ErrorCode.NOT_FOUND, "topic " + channel.topic() + " is not served");
+        }
+        if (!session.channels().contains(channel) && session.channels().size() >= services.maxSubscriptions()) {
+            return ServerFrames.error(id, ErrorCode.LIMIT_EXCEEDED,
+                    "this connection already holds " + services.maxSubscriptions() + " subscriptions");
+        }
+        if (session.channels().add(channel)) {
+            services.subscriptions().add(session.loopIndex(), session, channel);
+            services.metrics().subscriptionsChanged(1);
+        }
+        return ServerFrames.subscribed(id);
+    }
+
+    private ServerFrame unsubscribe(long id, String name) {
+        ChannelName channel;
+        try {
+            channel = ChannelName.parse(name, services.maxChannelLength());
+        } catch (IllegalArgumentException e) {
+            return badRequest(id, e.getMessage());
+        }
+        if (session.channels().remove(channel)) {
+            services.subscriptions().remove(session.loopIndex(), session, channel);
+            services.metrics().subscriptionsChanged(-1);
+        }
+        return ServerFrames.ok(id);
+    }
+
+    private void publish(ChannelHandlerContext ctx, long id, Publish publish) {
+        if (services.publisher() == null) {
+            reply(ctx, ServerFrames.error(id, ErrorCode.FORBIDDEN, "publishing is disabled on this gateway"));
+            return;
+        }
+        ChannelName channel;
+        try {
+            channel = ChannelName.parse(publish.getChannel(), services.maxChannelLength());
+        } catch (IllegalArgumentException e) {
+            reply(ctx, badRequest(id, e.getMessage()));
+            return;
+        }
+        if (!services.subscriptions().serves(channel.topic())) {
+            reply(ctx, ServerFrames.error(id, ErrorCode.NOT_FOUND, "topic " + channel.topic() + " is not served"));
+            return;
+        }
+        services.publisher().publish(channel, publish.getPayload().toByteArray(), publish.getHeadersMap())
+                .whenComplete((metadata, error) -> ctx.executor().execute(() -> {
+                    if (error == null) {
+                        services.metrics().published();
+                        reply(ctx, ServerFrames.ok(id));
+                    } else {
+                        reply(ctx, ServerFrames.error(id, ErrorCode.UNAVAILABLE,
+                                "Kafka did not acknowledge the publish: " + rootMessage(error)));
+                    }
+                }));
+    }
+
+    private static String rootMessage(Throwable error) {
+        Throwable cause = error;
+        while (cause.getCause() != null && !(cause instanceof RetriableException)) {
+            cause = cause.getCause();
+        }
+        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    }
+
+    private ServerFrame badRequest(long id, String text) {
+        services.metrics().badRequest();
+        return ServerFrames.error(id, ErrorCode.BAD_REQUEST, text);
+    }
+
+    private void reply(ChannelHandlerContext ctx, ServerFrame frame) {
+        if (!session.closing() && ctx.channel().isActive()) {
+            ctx.writeAndFlush(ServerFrames.toWebSocketFrame(frame, protocol, ctx.alloc()), ctx.voidPromise());
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
+            idlePeriods++;
+            long idleMillis = idlePeriods * services.pingInterval().toMillis();
+            if (idleMillis >= services.idleTimeout().toMillis()) {
+                session.close(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "idle timeout");
+            } else {
+                ctx.writeAndFlush(new PingWebSocketFrame(), ctx.voidPromise());
+            }
+            return;
+        }
+        if (event == SHUTDOWN) {
+            session.close(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "server shutting down");
+            return;
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof IOException)) {
+            log.warn("closing {} after an unexpected error: {}", ctx.channel(), cause.toString());
+        }
+        ctx.close();
+    }
+}

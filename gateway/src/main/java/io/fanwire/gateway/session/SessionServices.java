@@ -1,0 +1,23 @@
+package io.fanwire.gateway.session;
+
+import io.fanwire.gateway.admin.GatewayMetrics;
+import io.fanwire.gateway.publish.KafkaPublisher;
+import io.fanwire.gateway.subscription.Subscriptions;
+import java.time.Duration;
+
+/**
+ * What every connection's {@link SessionHandler} shares: limits, the subscription tables, metrics and the
+ * publisher. Immutable; any thread.
+ *
+ * @param publisher null when {@code publish.enabled} is false
+ */
+public record SessionServices(
+        Subscriptions<Session> subscriptions,
+        GatewayMetrics metrics,
+        KafkaPublisher publisher,
+        int maxChannelLength,
+        int maxSubscriptions,
+        long maxPendingBytes,
+        Duration idleTimeout,
+        Duration pingInterval) {
+}

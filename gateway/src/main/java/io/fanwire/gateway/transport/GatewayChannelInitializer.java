@@ -1,0 +1,57 @@
+package io.fanwire.gateway.transport;
+
+import io.fanwire.gateway.session.SessionServices;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * THE pipeline of a client connection, read top to bottom.
+ *
+ * <pre>
+ * before the upgrade                    after the upgrade (HttpRequestHandler rebuilds it, once)
+ *   idle        IdleStateHandler          idle          IdleStateHandler (reader idle = ping interval)
+ *   http        HttpServerCodec           wsencoder     WebSocket13FrameEncoder (pre-encoded record frames pass through)
+ *   aggregator  HttpObjectAggregator      wsdecoder     WebSocket13FrameDecoder (masked frames, max size)
+ *   request     HttpRequestHandler        ws-aggregator WebSocketFrameAggregator (fragments → one message)
+ *                                         session       SessionHandler
+ * </pre>
+ *
+ * <p>The only later change to a pipeline is that upgrade, in {@link HttpRequestHandler}.
+ */
+final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
+
+    static final String IDLE = "idle";
+    static final String HTTP = "http";
+    static final String AGGREGATOR = "aggregator";
+    static final String REQUEST = "request";
+    static final String WS_AGGREGATOR = "ws-aggregator";
+    static final String SESSION = "session";
+
+    /** Largest HTTP request (an upgrade or a page request) accepted before the upgrade. */
+    private static final int MAX_HTTP_REQUEST_BYTES = 16 * 1024;
+
+    private final WebSocketSettings settings;
+    private final SessionServices services;
+    private final ChannelGroup connections;
+
+    GatewayChannelInitializer(WebSocketSettings settings, SessionServices services, ChannelGroup connections) {
+        this.settings = settings;
+        this.services = services;
+        this.connections = connections;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        ChannelPipeline p = ch.pipeline();
+        p.addLast(IDLE, new IdleStateHandler(settings.pingInterval().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        p.addLast(HTTP, new HttpServerCodec());
+        p.addLast(AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES));
+        p.addLast(REQUEST, new HttpRequestHandler(settings, services, connections));
+    }
+}

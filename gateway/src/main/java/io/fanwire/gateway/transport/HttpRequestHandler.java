@@ -1,0 +1,162 @@
+package io.fanwire.gateway.transport;
+
+import io.fanwire.gateway.codec.Subprotocol;
+import io.fanwire.gateway.session.SessionHandler;
+import io.fanwire.gateway.session.SessionServices;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Answers the one HTTP request of a connection before it becomes a WebSocket: the upgrade on
+ * {@code ws.path} (with subprotocol negotiation), the demo page on {@code /}, and a plain-text HTTP error
+ * for anything else (400 not an upgrade or no subprotocol we speak, 404 unknown path, 405 wrong method,
+ * 426 unsupported WebSocket version).
+ *
+ * <p>On a successful upgrade it rebuilds the pipeline into its WebSocket form (see
+ * {@link GatewayChannelInitializer}) and removes itself. Event loop only.
+ */
+final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private final WebSocketSettings settings;
+    private final SessionServices services;
+    private final ChannelGroup connections;
+
+    HttpRequestHandler(WebSocketSettings settings, SessionServices services, ChannelGroup connections) {
+        this.settings = settings;
+        this.services = services;
+        this.connections = connections;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (!request.decoderResult().isSuccess()) {
+            respond(ctx, request, HttpResponseStatus.BAD_REQUEST, "malformed HTTP request\n");
+            return;
+        }
+        String path = new QueryStringDecoder(request.uri()).path();
+        if (path.equals(settings.path())) {
+            upgrade(ctx, request);
+        } else if (path.equals("/") || path.equals("/index.html")) {
+            servePage(ctx, request);
+        } else {
+            respond(ctx, request, HttpResponseStatus.NOT_FOUND, "no such path: " + path + "\n");
+        }
+    }
+
+    private void upgrade(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (!HttpMethod.GET.equals(request.method())) {
+            respond(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET to open a WebSocket\n");
+            return;
+        }
+        if (!request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+            respond(ctx, request, HttpResponseStatus.BAD_REQUEST,
+                    "expected a WebSocket upgrade (Upgrade: websocket) on " + settings.path() + "\n");
+            return;
+        }
+        String offered = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL);
+        Subprotocol protocol = Subprotocol.negotiate(offered);
+        if (protocol == null) {
+            respond(ctx, request, HttpResponseStatus.BAD_REQUEST, "none of the offered subprotocols (" + offered
+                    + ") is spoken here; offer " + Subprotocol.PROTO.wireName() + " or "
+                    + Subprotocol.JSON.wireName() + "\n");
+            return;
+        }
+        WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(settings.maxFrameBytes())
+                .expectMaskedFrames(true)
+                .allowMaskMismatch(false)
+                .allowExtensions(false)
+                .closeOnProtocolViolation(true)
+                .withUTF8Validator(false)
+                .build();
+        WebSocketServerHandshakerFactory factory = new WebSocketServerHandshakerFactory(
+                "ws://" + request.headers().get(HttpHeaderNames.HOST, "localhost") + settings.path(),
+                Subprotocol.SUPPORTED, decoderConfig);
+        WebSocketServerHandshaker handshaker = factory.newHandshaker(request);
+        if (handshaker == null) {
+            WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+            return;
+        }
+        ChannelPipeline pipeline = ctx.pipeline();
+        handshaker.handshake(ctx.channel(), request).addListener((ChannelFutureListener) future -> {
+            if (future.isSuccess()) {
+                connections.add(future.channel());
+            } else {
+                future.channel().close();
+            }
+        });
+        pipeline.addAfter(GatewayChannelInitializer.REQUEST, GatewayChannelInitializer.WS_AGGREGATOR,
+                new WebSocketFrameAggregator(settings.maxFrameBytes()));
+        pipeline.addAfter(GatewayChannelInitializer.WS_AGGREGATOR, GatewayChannelInitializer.SESSION,
+                new SessionHandler(protocol, services));
+        pipeline.remove(this);
+    }
+
+    private void servePage(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (!HttpMethod.GET.equals(request.method()) && !HttpMethod.HEAD.equals(request.method())) {
+            respond(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET\n");
+            return;
+        }
+        if (settings.demoPage() == null) {
+            respond(ctx, request, HttpResponseStatus.NOT_FOUND, "this build has no demo page\n");
+            return;
+        }
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                Unpooled.wrappedBuffer(settings.demoPage()));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8");
+        response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+        send(ctx, request, response);
+    }
+
+    private static void respond(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status,
+                                String body) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        send(ctx, request, response);
+    }
+
+    private static void send(ChannelHandlerContext ctx, FullHttpRequest request, FullHttpResponse response) {
+        boolean keepAlive = HttpUtil.isKeepAlive(request) && response.status().code() < 400;
+        HttpUtil.setContentLength(response, response.content().readableBytes());
+        HttpUtil.setKeepAlive(response, keepAlive);
+        var written = ctx.writeAndFlush(response);
+        if (!keepAlive) {
+            written.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof IdleStateEvent) {
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}

@@ -1,0 +1,107 @@
+package io.fanwire.gateway.transport;
+
+import io.fanwire.gateway.session.SessionHandler;
+import io.fanwire.gateway.session.SessionServices;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client-facing listener: binds the WebSocket port and tracks the open WebSocket connections so that
+ * shutdown can say goodbye to each (status 1001).
+ *
+ * <p>Buffers come from the pooled allocator. Each connection has write-buffer water marks; what happens
+ * past them is the session's business ({@code ws.max.pending.bytes}). Any thread may call {@link #bind}
+ * and {@link #close}.
+ */
+public final class WebSocketServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(WebSocketServer.class);
+
+    /** Parameters of the listener. */
+    public record Settings(String bindAddress, int port, String path, int maxFrameBytes, Duration pingInterval,
+                           int writeBufferLowBytes, int writeBufferHighBytes) {
+    }
+
+    private final Channel serverChannel;
+    private final ChannelGroup connections;
+
+    private WebSocketServer(Channel serverChannel, ChannelGroup connections) {
+        this.serverChannel = serverChannel;
+        this.connections = connections;
+    }
+
+    /** Binds the listener; connections are accepted on {@code acceptor} and served on {@code workers}. */
+    public static WebSocketServer bind(Settings settings, Transports transports, EventLoopGroup acceptor,
+                                       EventLoopGroup workers, SessionServices services) throws InterruptedException {
+        WebSocketSettings wsSettings = new WebSocketSettings(settings.path(), settings.maxFrameBytes(),
+                settings.pingInterval(), demoPage());
+        ChannelGroup connections = new DefaultChannelGroup("websockets", GlobalEventExecutor.INSTANCE);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(acceptor, workers)
+                .channel(transports.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(settings.writeBufferLowBytes(), settings.writeBufferHighBytes()))
+                .childHandler(new GatewayChannelInitializer(wsSettings, services, connections));
+        Channel channel = bootstrap.bind(settings.bindAddress(), settings.port()).sync().channel();
+        WebSocketServer server = new WebSocketServer(channel, connections);
+        log.info("WebSocket listener on {} (path {}, transport {})", channel.localAddress(), settings.path(),
+                transports.name());
+        return server;
+    }
+
+    private static byte[] demoPage() {
+        try (InputStream in = WebSocketServer.class.getResourceAsStream("/web/index.html")) {
+            return in == null ? null : in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** Open WebSocket connections. */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    /** Stops accepting new connections. */
+    public void stopAccepting() {
+        serverChannel.close().syncUninterruptibly();
+    }
+
+    /** Asks every open connection to close with status 1001 and waits up to {@code grace} for them to go. */
+    public void closeConnections(Duration grace) {
+        for (Channel channel : connections) {
+            channel.pipeline().fireUserEventTriggered(SessionHandler.SHUTDOWN);
+        }
+        if (!connections.newCloseFuture().awaitUninterruptibly(grace.toMillis())) {
+            connections.close().awaitUninterruptibly(grace.toMillis());
+        }
+    }
+
+    @Override
+    public void close() {
+        stopAccepting();
+        closeConnections(Duration.ofSeconds(5));
+    }
+}

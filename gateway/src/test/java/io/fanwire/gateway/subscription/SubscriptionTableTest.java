@@ -1,0 +1,56 @@
+package io.fanwire.gateway.subscription;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SubscriptionTableTest {
+
+    private final SubscriptionTable<String> table = new SubscriptionTable<>();
+
+    private List<String> subscribers(String topic, String key) {
+        List<String> out = new ArrayList<>();
+        table.forEachSubscriber(topic, key, out::add);
+        return out;
+    }
+
+    @Test
+    void keyedRecordsReachTopicAndKeySubscribersOnceEach() {
+        table.add("a", ChannelName.parse("quotes", 256));
+        table.add("a", ChannelName.parse("quotes/AAPL", 256));
+        table.add("b", ChannelName.parse("quotes/AAPL", 256));
+        table.add("c", ChannelName.parse("quotes/MSFT", 256));
+        assertEquals(List.of("a", "b"), subscribers("quotes", "AAPL"));
+        assertEquals(List.of("a", "c"), subscribers("quotes", "MSFT"));
+        assertEquals(List.of("a"), subscribers("quotes", null));
+        assertEquals(List.of(), subscribers("trades", "AAPL"));
+        assertEquals(4, table.size());
+    }
+
+    @Test
+    void addAndRemoveAreIdempotent() {
+        ChannelName channel = ChannelName.parse("t/k", 256);
+        assertTrue(table.add("a", channel));
+        assertFalse(table.add("a", channel));
+        assertTrue(table.remove("a", channel));
+        assertFalse(table.remove("a", channel));
+        assertEquals(0, table.size());
+        assertEquals(List.of(), subscribers("t", "k"));
+    }
+
+    @Test
+    void channelNamesSplitAtTheFirstSlash() {
+        assertEquals(new ChannelName("inbox", "user/7"), ChannelName.parse("inbox/user/7", 256));
+        assertEquals(new ChannelName("quotes", null), ChannelName.parse("quotes", 256));
+        assertEquals("inbox/user/7", ChannelName.parse("inbox/user/7", 256).toString());
+        assertThrows(IllegalArgumentException.class, () -> ChannelName.parse("", 256));
+        assertThrows(IllegalArgumentException.class, () -> ChannelName.parse("/k", 256));
+        assertThrows(IllegalArgumentException.class, () -> ChannelName.parse("t/", 256));
+        assertThrows(IllegalArgumentException.class, () -> ChannelName.parse("abcdef", 5));
+    }
+}

@@ -1,0 +1,249 @@
+package io.fanwire.gateway.testing;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.fanwire.protocol.v1.ClientFrame;
+import io.fanwire.protocol.v1.Message;
+import io.fanwire.protocol.v1.Reply;
+import io.fanwire.protocol.v1.ServerFrame;
+import io.fanwire.protocol.v1.Subscribe;
+import io.fanwire.protocol.v1.Unsubscribe;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A real WebSocket client for tests: the JDK's {@code java.net.http.WebSocket}, an implementation nobody
+ * on this project wrote. Decodes each server frame per the subprotocol it offered and queues it; every
+ * wait is bounded.
+ */
+public final class WsTestClient implements AutoCloseable {
+
+    public static final Duration WAIT = Duration.ofSeconds(20);
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private final String subprotocol;
+    private final BlockingQueue<ServerFrame> frames = new LinkedBlockingQueue<>();
+    private final BlockingQueue<String> rawText = new LinkedBlockingQueue<>();
+    private final CompletableFuture<Integer> closeStatus = new CompletableFuture<>();
+    private final AtomicLong ids = new AtomicLong();
+    private final WebSocket socket;
+    private volatile String closeReason;
+
+    private WsTestClient(URI uri, String subprotocol) throws Exception {
+        this.subprotocol = subprotocol;
+        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(WAIT);
+        if (subprotocol != null) {
+            builder.subprotocols(subprotocol);
+        }
+        this.socket = builder.buildAsync(uri, new Listener()).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** Connects offering {@code subprotocol} (null: offer none). */
+    public static WsTestClient connect(URI uri, String subprotocol) throws Exception {
+        return new WsTestClient(uri, subprotocol);
+    }
+
+    public static WsTestClient json(URI uri) throws Exception {
+        return connect(uri, "fanwire.v1.json");
+    }
+
+    public static WsTestClient proto(URI uri) throws Exception {
+        return connect(uri, "fanwire.v1.proto");
+    }
+
+    /** The subprotocol the server selected ("" for none). */
+    public String selectedSubprotocol() {
+        return socket.getSubprotocol();
+    }
+
+    private boolean binary() {
+        return "fanwire.v1.proto".equals(subprotocol);
+    }
+
+    /** Sends {@code frame} in this connection's encoding. */
+    public void send(ClientFrame frame) throws Exception {
+        if (binary()) {
+            socket.sendBinary(ByteBuffer.wrap(frame.toByteArray()), true).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        } else {
+            sendText(JsonFormat.printer().print(frame));
+        }
+    }
+
+    public void sendText(String text) throws Exception {
+        socket.sendText(text, true).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    public void sendBinary(byte[] bytes) throws Exception {
+        socket.sendBinary(ByteBuffer.wrap(bytes), true).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** Subscribes and returns the reply. */
+    public Reply subscribe(String channel) throws Exception {
+        long id = ids.incrementAndGet();
+        send(ClientFrame.newBuilder().setId(id).setSubscribe(Subscribe.newBuilder().setChannel(channel)).build());
+        return awaitReply(id);
+    }
+
+    /** Subscribes and fails unless the reply is {@code subscribed}. */
+    public void subscribeOk(String channel) throws Exception {
+        Reply reply = subscribe(channel);
+        if (!reply.hasSubscribed()) {
+            throw new AssertionError("subscribe " + channel + " failed: " + reply);
+        }
+    }
+
+    public Reply unsubscribe(String channel) throws Exception {
+        long id = ids.incrementAndGet();
+        send(ClientFrame.newBuilder().setId(id).setUnsubscribe(Unsubscribe.newBuilder().setChannel(channel)).build());
+        return awaitReply(id);
+    }
+
+    /** Waits for the reply with {@code id}; messages that arrive first stay queued. */
+    public Reply awaitReply(long id) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        List<ServerFrame> skipped = new ArrayList<>();
+        try {
+            while (true) {
+                ServerFrame frame = frames.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                if (frame == null) {
+                    throw new AssertionError("no reply with id " + id + " within " + WAIT);
+                }
+                if (frame.hasReply() && frame.getReply().getId() == id) {
+                    return frame.getReply();
+                }
+                skipped.add(frame);
+            }
+        } finally {
+            List<ServerFrame> rest = new ArrayList<>();
+            frames.drainTo(rest);
+            frames.addAll(skipped);
+            frames.addAll(rest);
+        }
+    }
+
+    /** The next server frame, or null if none comes within {@code timeout}. */
+    public ServerFrame poll(Duration timeout) throws InterruptedException {
+        return frames.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Waits for the next {@code Message} frame; fails on timeout or if another frame type comes first. */
+    public Message awaitMessage() throws InterruptedException {
+        ServerFrame frame = poll(WAIT);
+        if (frame == null) {
+            throw new AssertionError("no message within " + WAIT);
+        }
+        if (!frame.hasMessage()) {
+            throw new AssertionError("expected a message, got " + frame);
+        }
+        return frame.getMessage();
+    }
+
+    /** Waits for {@code count} messages. */
+    public List<Message> awaitMessages(int count) throws InterruptedException {
+        List<Message> messages = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            messages.add(awaitMessage());
+        }
+        return messages;
+    }
+
+    /** Asserts nothing arrives within {@code quiet}. */
+    public void assertNothingWithin(Duration quiet) throws InterruptedException {
+        ServerFrame frame = poll(quiet);
+        if (frame != null) {
+            throw new AssertionError("expected nothing, got " + frame);
+        }
+    }
+
+    /** The raw text of every text frame received, in order (JSON subprotocol). */
+    public BlockingQueue<String> rawText() {
+        return rawText;
+    }
+
+    /** The close status the server sent; fails if the connection does not close within the wait. */
+    public int awaitClose() throws Exception {
+        return closeStatus.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    public String closeReason() {
+        return closeReason;
+    }
+
+    public boolean isClosed() {
+        return closeStatus.isDone();
+    }
+
+    @Override
+    public void close() {
+        if (!socket.isOutputClosed()) {
+            socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
+        }
+        socket.abort();
+    }
+
+    private final class Listener implements WebSocket.Listener {
+        private final StringBuilder text = new StringBuilder();
+        private final ByteArrayOutputStream binary = new ByteArrayOutputStream();
+
+        @Override
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            text.append(data);
+            if (last) {
+                String json = text.toString();
+                text.setLength(0);
+                rawText.add(json);
+                ServerFrame.Builder builder = ServerFrame.newBuilder();
+                try {
+                    JsonFormat.parser().merge(json, builder);
+                } catch (InvalidProtocolBufferException e) {
+                    throw new AssertionError("server sent invalid JSON: " + json, e);
+                }
+                frames.add(builder.build());
+            }
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+            byte[] chunk = new byte[data.remaining()];
+            data.get(chunk);
+            binary.writeBytes(chunk);
+            if (last) {
+                try {
+                    frames.add(ServerFrame.parseFrom(binary.toByteArray()));
+                } catch (InvalidProtocolBufferException e) {
+                    throw new AssertionError("server sent an undecodable binary frame", e);
+                }
+                binary.reset();
+            }
+            ws.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+            closeReason = reason;
+            closeStatus.complete(statusCode);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket ws, Throwable error) {
+            closeStatus.complete(-1);
+        }
+    }
+}
