@@ -25,17 +25,15 @@ public final class ClientFrameDecoder {
     private ClientFrameDecoder() {
     }
 
-    /** Decodes {@code frame}, or throws {@link BadFrameException} with the sentence the client will read. */
+    /**
+     * Decodes {@code frame}, or throws {@link BadFrameException} with the sentence the client will read. A
+     * frame that decodes but names no request is returned as is: its id is known, so the caller answers it.
+     */
     public static ClientFrame decode(WebSocketFrame frame, Subprotocol protocol) throws BadFrameException {
-        ClientFrame decoded = switch (protocol) {
+        return switch (protocol) {
             case PROTO -> decodeProto(frame);
             case JSON -> decodeJson(frame);
         };
-        if (decoded.getKindCase() == ClientFrame.KindCase.KIND_NOT_SET) {
-            throw new BadFrameException("the frame names no request: set one of subscribe, unsubscribe, "
-                    + "publish, ping or refresh");
-        }
-        return decoded;
     }
 
     private static ClientFrame decodeProto(WebSocketFrame frame) throws BadFrameException {

@@ -10,7 +10,6 @@ import java.io.Writer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -30,7 +31,6 @@ import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -50,27 +50,36 @@ import org.slf4j.LoggerFactory;
  * <p>Starting points: {@link #start(Options)}, then {@link #bootstrapServers()} and
  * {@link #createTopic(String, int)}; {@link #close()} when done.
  *
- * <p>Why a child JVM and not the broker in-process: the broker's threads, garbage and log
+ * <p>Why a child JVM and not the broker in-process: the broker's threads, garbage, CPU and log
  * output stay out of the gateway's process, so the gateway's latency figures, heap and GC logs
- * measure the gateway alone; the broker's Scala and server jars stay out of the gateway's
- * class loading; and a fault test can {@link #kill()} the broker like a real one. The price is a
- * second JVM: a few seconds to start and a few hundred MB of memory (see the figures in the
- * project's dev notes), and one more process to clean up. The child cleans itself up: it
- * reads its stdin, a pipe from this process, and stops when it reaches end of file, which
- * happens when {@link #close()} closes the pipe and also when this process dies in any way,
- * SIGKILL included. With a temporary work directory the child deletes it on the way out.
+ * measure the gateway alone; the broker's Scala and server classes stay out of the gateway's
+ * heap; and a fault test can {@link #kill()} the broker like a real one. The price is a second
+ * JVM: about 5 s from {@code start} to ready and about 300 MB resident on a two-core machine
+ * (Kafka 4.1, C1 only, measured), and one more process to clean up. The child cleans itself
+ * up: it reads its stdin, a pipe from this process, and stops when it reaches end of file,
+ * which happens when {@link #close()} closes the pipe and also when this process dies in any
+ * way, SIGKILL included (the child is gone about 2 s later). With a temporary work directory
+ * the child deletes it on the way out.
+ *
+ * <p>Readiness: the child creates {@code broker.ready} in the work directory once Kafka's
+ * startup returned, which in KRaft means the broker is unfenced and its listener serves
+ * requests; {@link #start(Options)} waits for that file, then for a {@code describeCluster}
+ * answer. Until then no Kafka client connects, so the console gets no "connection refused"
+ * warnings.
  *
  * <p>Logs: the child writes the broker's log to {@link #logFile()} (from INFO up, never to
- * this process's console); WARN and above, and anything else the child prints to stderr, is
- * copied to this process's {@code System.err} with the prefix {@value #CONSOLE_PREFIX}.
+ * this process's console); WARN and above (less the ones every healthy start and stop logs,
+ * see {@link BrokerConsoleFilter}), and anything else the child prints to stderr, are copied
+ * to this process's {@code System.err} with the prefix {@value #CONSOLE_PREFIX}.
  *
  * <p>Threads: every method may be called from any thread and blocks: never call them from an
- * event loop. {@link #start(Options)} waits until the broker serves requests. One daemon
- * thread, {@code kafka-broker-stderr}, copies the child's stderr to the console until the child
- * exits. {@link #createTopic(String, int)} uses one shared, thread-safe {@link Admin} client.
+ * event loop. One daemon thread, {@code kafka-broker-stderr}, copies the child's stderr to the
+ * console until the child exits. {@link #createTopic(String, int)} uses one shared,
+ * thread-safe {@link Admin} client.
  *
- * <p>Work directory layout: {@code server.properties} (the broker's configuration),
- * {@code data/} (the storage directory, formatted on first start), {@code broker.log}.
+ * <p>Work directory layout: {@code server.properties} (the broker's configuration, written on
+ * each start), {@code data/} (the storage directory, formatted on first start),
+ * {@code broker.log}, {@code broker.ready}, {@code classpath.args} (the child's classpath).
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
 
@@ -83,18 +92,25 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     static final String BROKER_LOG = "broker.log";
     static final String DATA_DIR = "data";
 
+    /**
+     * The child's JVM options by default. A dev broker is mostly idle: 512 MB of heap and the
+     * serial collector are plenty. {@code TieredStopAtLevel=1} (C1 only) starts the broker about
+     * a quarter sooner on two busy cores and leaves more CPU to the gateway and the tests, at the
+     * cost of the broker's peak throughput: a benchmark that pushes the broker hard should use
+     * {@link Options#withJvmOptions} without it, or a real cluster.
+     */
+    public static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true");
+
     private static final String LOOPBACK = "127.0.0.1";
     private static final String CLASSPATH_ARGS = "classpath.args";
-    /** Broker and controller of one idle node fit easily; SerialGC is the cheapest collector for it. */
-    private static final List<String> CHILD_JVM_OPTIONS = List.of(
-            "-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true");
     /** Chosen ports can be taken by someone else before the child binds them; this many tries. */
     private static final int START_ATTEMPTS = 3;
     private static final Duration CLOSE_TIMEOUT = KafkaBrokerMain.SHUTDOWN_GRACE.plusSeconds(5);
     private static final Duration KILL_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration TOPIC_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration POLL_INTERVAL = Duration.ofMillis(50);
-    private static final int LOG_TAIL_LINES = 40;
+    private static final int LOG_TAIL_LINES = 30;
     private static final int LOG_TAIL_MAX_BYTES = 16 * 1024;
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
@@ -104,13 +120,16 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      *
      * @param port the PLAINTEXT port on 127.0.0.1; 0 picks a free one
      * @param workDir where the configuration, data and log go; empty: a fresh temporary
-     *        directory, deleted on {@link #close()}. A given directory is kept, and a later
-     *        start reuses its data.
+     *        directory, deleted on {@link EmbeddedKafkaBroker#close()}. A given directory is
+     *        kept, and a later start reuses its data.
      * @param classpath the child JVM's classpath: it must hold this module and its
      *        dependencies, as the gateway's own classpath or the fat jar does
-     * @param startTimeout how long {@link #start(Options)} waits for the broker to serve requests
+     * @param startTimeout how long {@link EmbeddedKafkaBroker#start(Options)} waits for the
+     *        broker to serve requests
+     * @param jvmOptions options of the child JVM (heap, collector, ...)
      */
-    public record Options(int port, Optional<Path> workDir, String classpath, Duration startTimeout) {
+    public record Options(int port, Optional<Path> workDir, String classpath, Duration startTimeout,
+                          List<String> jvmOptions) {
 
         public Options {
             if (port < 0 || port > 65_535) {
@@ -125,28 +144,36 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             if (startTimeout.isNegative() || startTimeout.isZero()) {
                 throw new IllegalArgumentException("startTimeout must be positive, was " + startTimeout);
             }
+            jvmOptions = List.copyOf(Objects.requireNonNull(jvmOptions, "jvmOptions"));
         }
 
-        /** Port {@value #DEFAULT_PORT}, a temporary directory, this JVM's classpath, 60 s to start. */
+        /**
+         * Port {@value EmbeddedKafkaBroker#DEFAULT_PORT}, a temporary directory, this JVM's
+         * classpath, 60 s to start, {@link EmbeddedKafkaBroker#DEFAULT_JVM_OPTIONS}.
+         */
         public static Options defaults() {
             return new Options(DEFAULT_PORT, Optional.empty(), System.getProperty("java.class.path"),
-                    Duration.ofSeconds(60));
+                    Duration.ofSeconds(60), DEFAULT_JVM_OPTIONS);
         }
 
         public Options withPort(int port) {
-            return new Options(port, workDir, classpath, startTimeout);
+            return new Options(port, workDir, classpath, startTimeout, jvmOptions);
         }
 
         public Options withWorkDir(Path workDir) {
-            return new Options(port, Optional.of(workDir), classpath, startTimeout);
+            return new Options(port, Optional.of(workDir), classpath, startTimeout, jvmOptions);
         }
 
         public Options withClasspath(String classpath) {
-            return new Options(port, workDir, classpath, startTimeout);
+            return new Options(port, workDir, classpath, startTimeout, jvmOptions);
         }
 
         public Options withStartTimeout(Duration startTimeout) {
-            return new Options(port, workDir, classpath, startTimeout);
+            return new Options(port, workDir, classpath, startTimeout, jvmOptions);
+        }
+
+        public Options withJvmOptions(List<String> jvmOptions) {
+            return new Options(port, workDir, classpath, startTimeout, jvmOptions);
         }
     }
 
@@ -209,29 +236,29 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private static EmbeddedKafkaBroker tryStart(Options options, Path workDir, boolean temporary, long deadline)
             throws InterruptedException {
         int[] ports = freePorts(options.port() == 0 ? 2 : 1);
-        int port = options.port() == 0 ? ports[1] : options.port();
         int controllerPort = ports[0];
+        int port = options.port() == 0 ? ports[1] : options.port();
         Path logFile = workDir.resolve(BROKER_LOG);
         long logOffset = sizeOf(logFile);
-        Process process = launch(options.classpath(), workDir, port, controllerPort, temporary);
+        Process process = launch(options, workDir, port, controllerPort, temporary);
+        ChildConsole console = ChildConsole.start(process);
         Admin admin = null;
         try {
-            awaitListening(process, port, deadline);
+            awaitReadyFile(process, workDir.resolve(KafkaBrokerMain.READY_FILE), deadline);
             admin = Admin.create(adminProperties(port));
-            awaitCluster(process, admin, port, clusterId(workDir), deadline);
+            admin.describeCluster().clusterId().get(Math.max(1, remainingMillis(deadline)), TimeUnit.MILLISECONDS);
             return new EmbeddedKafkaBroker(process, port, workDir, temporary, admin);
         } catch (ChildExitedException e) {
-            closeQuietly(admin);
             if (e.exitCode == KafkaBrokerMain.EXIT_PORT_IN_USE) {
                 return null;
             }
             throw new IllegalStateException("Kafka broker exited with code " + e.exitCode + " while starting; "
-                    + logTail(logFile, logOffset));
-        } catch (TimeoutException e) {
+                    + console.recentLines() + logTail(logFile, logOffset));
+        } catch (TimeoutException | ExecutionException e) {
             closeQuietly(admin);
             destroy(process);
             throw new IllegalStateException("Kafka broker was not ready within " + options.startTimeout()
-                    + " (" + e.getMessage() + "); " + logTail(logFile, logOffset));
+                    + " (" + e + "); " + console.recentLines() + logTail(logFile, logOffset));
         } catch (RuntimeException | InterruptedException e) {
             closeQuietly(admin);
             destroy(process);
@@ -352,21 +379,23 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return "EmbeddedKafkaBroker[" + bootstrapServers() + ", pid " + process.pid() + ", " + workDir + "]";
     }
 
-    private static Process launch(String classpath, Path workDir, int port, int controllerPort, boolean temporary) {
+    private static Process launch(Options options, Path workDir, int port, int controllerPort, boolean temporary) {
         try {
             Path dataDir = workDir.resolve(DATA_DIR);
             Files.createDirectories(dataDir);
+            Files.deleteIfExists(workDir.resolve(KafkaBrokerMain.READY_FILE));
             try (Writer writer = Files.newBufferedWriter(workDir.resolve(KafkaBrokerMain.SERVER_PROPERTIES))) {
-                serverProperties(port, controllerPort, dataDir).store(writer, "written by " + EmbeddedKafkaBroker.class.getName());
+                serverProperties(port, controllerPort, dataDir)
+                        .store(writer, "written by " + EmbeddedKafkaBroker.class.getName());
             }
             // An argument file keeps a long classpath clear of command-line length limits.
             Path classpathArgs = workDir.resolve(CLASSPATH_ARGS);
-            Files.writeString(classpathArgs, "-cp\n\"" + quoteForArgFile(absolute(classpath)) + "\"\n");
+            Files.writeString(classpathArgs, "-cp\n\"" + quoteForArgFile(absolute(options.classpath())) + "\"\n");
 
             Path logFile = workDir.resolve(BROKER_LOG);
             List<String> command = new ArrayList<>();
             command.add(javaExecutable());
-            command.addAll(CHILD_JVM_OPTIONS);
+            command.addAll(options.jvmOptions());
             command.add("-Dlogback.configurationFile=" + LOGBACK_CONFIG);
             command.add("-Dfanwire.broker.log=" + logFile);
             command.add("@" + classpathArgs);
@@ -375,15 +404,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             if (temporary) {
                 command.add(KafkaBrokerMain.DELETE_ON_EXIT);
             }
-            Process process = new ProcessBuilder(command)
+            // stdout carries only what Kafka's storage tool prints: into the log with the rest
+            return new ProcessBuilder(command)
                     .redirectInput(ProcessBuilder.Redirect.PIPE)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                     .redirectError(ProcessBuilder.Redirect.PIPE)
                     .start();
-            Thread stderr = new Thread(() -> copyToConsole(process.getErrorStream()), "kafka-broker-stderr");
-            stderr.setDaemon(true);
-            stderr.start();
-            return process;
         } catch (IOException e) {
             throw new UncheckedIOException("could not launch the Kafka broker JVM", e);
         }
@@ -395,7 +421,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.setProperty("process.roles", "broker,controller");
         p.setProperty("node.id", "1");
         p.setProperty("controller.quorum.voters", "1@" + LOOPBACK + ":" + controllerPort);
-        p.setProperty("listeners", "PLAINTEXT://" + LOOPBACK + ":" + port + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort);
+        p.setProperty("listeners",
+                "PLAINTEXT://" + LOOPBACK + ":" + port + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort);
         p.setProperty("advertised.listeners", "PLAINTEXT://" + LOOPBACK + ":" + port);
         p.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         p.setProperty("controller.listener.names", "CONTROLLER");
@@ -416,59 +443,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return p;
     }
 
-    private static void awaitListening(Process process, int port, long deadline)
+    private static void awaitReadyFile(Process process, Path readyFile, long deadline)
             throws ChildExitedException, TimeoutException, InterruptedException {
-        InetSocketAddress address = new InetSocketAddress(LOOPBACK, port);
-        while (true) {
-            checkAlive(process);
-            // Connecting before the Admin client exists spares the console its "connection refused" warnings.
-            try (Socket socket = new Socket()) {
-                socket.connect(address, 200);
-                return;
-            } catch (IOException notYet) {
-                if (System.nanoTime() - deadline >= 0) {
-                    throw new TimeoutException("nothing listened on " + address);
-                }
-                Thread.sleep(POLL_INTERVAL.toMillis());
+        while (!Files.exists(readyFile)) {
+            if (!process.isAlive()) {
+                throw new ChildExitedException(process.exitValue());
             }
-        }
-    }
-
-    /**
-     * Waits until the broker answers as the cluster our storage was formatted for: the same port
-     * could, in a race, belong to another Kafka.
-     */
-    private static void awaitCluster(Process process, Admin admin, int port, String expectedClusterId, long deadline)
-            throws ChildExitedException, TimeoutException, InterruptedException {
-        while (true) {
-            checkAlive(process);
-            long remaining = remainingMillis(deadline);
-            if (remaining <= 0) {
-                throw new TimeoutException("the broker did not answer describeCluster");
+            if (System.nanoTime() - deadline >= 0) {
+                throw new TimeoutException("the broker did not report that it serves requests");
             }
-            try {
-                String clusterId = admin.describeCluster(new DescribeClusterOptions()
-                                .timeoutMs((int) Math.min(remaining, 1_000)))
-                        .clusterId().get();
-                if (!clusterId.equals(expectedClusterId)) {
-                    throw portInUse(port);
-                }
-                return;
-            } catch (ExecutionException notYet) {
-                Thread.sleep(POLL_INTERVAL.toMillis());
-            }
+            Thread.sleep(POLL_INTERVAL.toMillis());
         }
-    }
-
-    private static String clusterId(Path workDir) {
-        Path metaProperties = workDir.resolve(DATA_DIR).resolve("meta.properties");
-        Properties properties = new Properties();
-        try (InputStream in = Files.newInputStream(metaProperties)) {
-            properties.load(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException("the broker listens but " + metaProperties + " is unreadable", e);
-        }
-        return properties.getProperty("cluster.id");
     }
 
     private static Properties adminProperties(int port) {
@@ -476,23 +461,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, LOOPBACK + ":" + port);
         p.setProperty(AdminClientConfig.CLIENT_ID_CONFIG, "fanwire-embedded-kafka");
         return p;
-    }
-
-    private static void checkAlive(Process process) throws ChildExitedException {
-        if (!process.isAlive()) {
-            throw new ChildExitedException(process.exitValue());
-        }
-    }
-
-    private static void copyToConsole(InputStream stderr) {
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(stderr))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                System.err.println(CONSOLE_PREFIX + line);
-            }
-        } catch (IOException e) {
-            log.debug("Stopped copying the Kafka broker's stderr", e);
-        }
     }
 
     private static void destroy(Process process) {
@@ -551,7 +519,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 .orElseGet(() -> Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 
-    /** Relative entries (as in {@code java -jar gateway/target/fanwire.jar}) made independent of the working directory. */
+    /** Relative entries, as in {@code java -jar gateway/target/fanwire.jar}, made absolute. */
     private static String absolute(String classpath) {
         return Arrays.stream(classpath.split(File.pathSeparator))
                 .filter(entry -> !entry.isEmpty())
@@ -578,6 +546,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             channel.position(start);
             List<String> lines = new String(Channels.newInputStream(channel).readAllBytes(), StandardCharsets.UTF_8)
                     .lines().collect(Collectors.toList());
+            if (lines.isEmpty()) {
+                return "nothing new in " + logFile;
+            }
             List<String> tail = lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size());
             return "last lines of " + logFile + ":\n" + String.join("\n", tail);
         } catch (IOException e) {
@@ -609,6 +580,57 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             }
         } catch (Exception e) {
             log.debug("Ignored while closing {}", closeable, e);
+        }
+    }
+
+    /**
+     * Copies the child's stderr, line by line and prefixed, to this process's {@code System.err},
+     * on its own daemon thread until the child exits, and keeps the last lines for error
+     * messages: a child that cannot even start (bad classpath, bad JVM option) says why only there.
+     */
+    private static final class ChildConsole implements Runnable {
+        private static final int KEPT_LINES = 20;
+
+        private final InputStream stderr;
+        private final Deque<String> recent = new ArrayDeque<>();
+        private final Thread thread;
+
+        private ChildConsole(Process process) {
+            this.stderr = process.getErrorStream();
+            this.thread = new Thread(this, "kafka-broker-stderr");
+            thread.setDaemon(true);
+        }
+
+        static ChildConsole start(Process process) {
+            ChildConsole console = new ChildConsole(process);
+            console.thread.start();
+            return console;
+        }
+
+        @Override
+        public void run() {
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(stderr))) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    System.err.println(CONSOLE_PREFIX + line);
+                    synchronized (recent) {
+                        if (recent.size() == KEPT_LINES) {
+                            recent.removeFirst();
+                        }
+                        recent.addLast(line);
+                    }
+                }
+            } catch (IOException e) {
+                log.debug("Stopped copying the Kafka broker's stderr", e);
+            }
+        }
+
+        /** The last lines of stderr, after giving an exited child a moment to finish writing. */
+        String recentLines() throws InterruptedException {
+            thread.join(1_000);
+            synchronized (recent) {
+                return recent.isEmpty() ? "" : "its stderr ended with:\n" + String.join("\n", recent) + "\n";
+            }
         }
     }
 

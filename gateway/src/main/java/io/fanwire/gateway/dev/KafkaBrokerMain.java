@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Properties;
@@ -42,6 +43,8 @@ import org.slf4j.LoggerFactory;
 public final class KafkaBrokerMain {
 
     static final String SERVER_PROPERTIES = "server.properties";
+    /** Created once the broker serves requests, removed when it stops. */
+    static final String READY_FILE = "broker.ready";
     static final String DELETE_ON_EXIT = "--delete-on-exit";
     static final int EXIT_FAILURE = 1;
     static final int EXIT_PORT_IN_USE = 3;
@@ -65,11 +68,11 @@ public final class KafkaBrokerMain {
         try (Reader reader = Files.newBufferedReader(workDir.resolve(SERVER_PROPERTIES))) {
             properties.load(reader);
         }
-        format(workDir.resolve(SERVER_PROPERTIES));
+        formatIfNew(workDir.resolve(SERVER_PROPERTIES), Path.of(properties.getProperty("log.dirs")));
 
         KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(properties, false), Time.SYSTEM);
         Runtime.getRuntime().addShutdownHook(
-                new Thread(() -> stop(server, deleteOnExit ? workDir : null), "kafka-shutdown-hook"));
+                new Thread(() -> stop(server, workDir, deleteOnExit), "kafka-shutdown-hook"));
         watchParent(System.in);
 
         try {
@@ -82,30 +85,43 @@ public final class KafkaBrokerMain {
         }
         log.info("Kafka broker and controller started (node {}, listeners {})",
                 properties.getProperty("node.id"), properties.getProperty("listeners"));
+        announceReady(workDir.resolve(READY_FILE));
         server.awaitShutdown();
         System.exit(0);
     }
 
     /**
-     * Formats the storage directories named in {@code serverProperties} with a new cluster id,
-     * unless they are formatted already: {@code kafka-storage.sh format --ignore-formatted}, in
-     * process. (Kafka's {@code Formatter} class would do, but its module is only on the runtime
-     * classpath of {@code kafka_2.13}; the tool's entry point is on the compile classpath.)
+     * Formats a new storage directory with a new cluster id: {@code kafka-storage.sh format}, in
+     * process. A directory that holds {@code meta.properties} was formatted by an earlier run and
+     * keeps its cluster id ({@code --ignore-formatted} would not do: it still insists on the id).
+     * Kafka's {@code Formatter} class would also do, but its module is only on the runtime
+     * classpath of {@code kafka_2.13}; the tool's entry point is on the compile classpath.
      */
-    private static void format(Path serverProperties) {
+    private static void formatIfNew(Path serverProperties, Path dataDir) {
+        if (Files.exists(dataDir.resolve("meta.properties"))) {
+            log.info("{} is formatted already", dataDir);
+            return;
+        }
         String[] args = {"format", "--config", serverProperties.toString(),
-                "--cluster-id", Uuid.randomUuid().toString(), "--ignore-formatted"};
+                "--cluster-id", Uuid.randomUuid().toString()};
         int exitCode;
         try {
             exitCode = StorageTool.execute(args, System.out);
         } catch (RuntimeException e) {
-            log.error("Could not format the Kafka storage directory", e);
+            log.error("Could not format the Kafka storage directory {}", dataDir, e);
             exitCode = EXIT_FAILURE;
         }
         if (exitCode != 0) {
-            log.error("kafka-storage format {} exited with code {}", String.join(" ", args), exitCode);
+            log.error("kafka-storage {} exited with code {}", String.join(" ", args), exitCode);
             Runtime.getRuntime().halt(EXIT_FAILURE);
         }
+    }
+
+    /** The parent polls for this file: cheaper and quicker to notice than retrying a Kafka client. */
+    private static void announceReady(Path readyFile) throws IOException {
+        Path temporary = readyFile.resolveSibling(readyFile.getFileName() + ".tmp");
+        Files.writeString(temporary, ProcessHandle.current().pid() + "\n");
+        Files.move(temporary, readyFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /**
@@ -130,7 +146,7 @@ public final class KafkaBrokerMain {
         watcher.start();
     }
 
-    private static void stop(KafkaRaftServer server, Path deleteDir) {
+    private static void stop(KafkaRaftServer server, Path workDir, boolean deleteWorkDir) {
         Thread watchdog = new Thread(() -> {
             try {
                 Thread.sleep(SHUTDOWN_GRACE.toMillis());
@@ -143,17 +159,22 @@ public final class KafkaBrokerMain {
         watchdog.setDaemon(true);
         watchdog.start();
         try {
+            Files.deleteIfExists(workDir.resolve(READY_FILE));
+        } catch (IOException e) {
+            log.warn("Could not delete {}", workDir.resolve(READY_FILE), e);
+        }
+        try {
             server.shutdown();
             server.awaitShutdown();
             log.info("Kafka broker stopped");
         } catch (RuntimeException e) {
             log.warn("Kafka did not stop cleanly", e);
         }
-        if (deleteDir != null) {
+        if (deleteWorkDir) {
             try {
-                deleteRecursively(deleteDir);
+                deleteRecursively(workDir);
             } catch (UncheckedIOException e) {
-                log.warn("Could not delete {}", deleteDir, e);
+                log.warn("Could not delete {}", workDir, e);
             }
         }
     }

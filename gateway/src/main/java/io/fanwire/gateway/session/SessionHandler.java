@@ -12,7 +12,9 @@ import io.fanwire.protocol.v1.ServerFrame;
 import io.fanwire.protocol.v1.Subscribe;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
@@ -112,7 +114,8 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             case UNSUBSCRIBE -> reply(ctx, unsubscribe(id, request.getUnsubscribe().getChannel()));
             case PUBLISH -> publish(ctx, id, request.getPublish());
             case PING, REFRESH -> reply(ctx, ServerFrames.ok(id));
-            default -> reply(ctx, badRequest(id, "unknown request kind " + request.getKindCase()));
+            case KIND_NOT_SET -> reply(ctx, badRequest(id, "the frame names no request: set one of subscribe, "
+                    + "unsubscribe, publish, ping or refresh"));
         }
     }
 
@@ -226,7 +229,15 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!(cause instanceof IOException)) {
+        if (cause instanceof TooLongFrameException) {
+            // A fragmented message grew past ws.max.frame.bytes in the aggregator.
+            session.close(WebSocketCloseStatus.MESSAGE_TOO_BIG, "message larger than the limit");
+            return;
+        }
+        if (cause instanceof CorruptedWebSocketFrameException || cause instanceof IOException) {
+            // The client's fault or its network's: the decoder already sent the close status (1002, 1009, ...).
+            log.debug("closing {}: {}", ctx.channel(), cause.toString());
+        } else {
             log.warn("closing {} after an unexpected error: {}", ctx.channel(), cause.toString());
         }
         ctx.close();

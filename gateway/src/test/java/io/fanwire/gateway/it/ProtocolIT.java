@@ -99,7 +99,7 @@ class ProtocolIT {
         assertTrue(rawHttp("POST /ws HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n").startsWith("HTTP/1.1 405"));
         assertTrue(rawHttp("GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n").startsWith("HTTP/1.1 404"));
         String oldVersion = rawHttp("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 7\r\n\r\n");
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n\r\n");
         assertTrue(oldVersion.startsWith("HTTP/1.1 426"), oldVersion);
         assertTrue(oldVersion.contains("sec-websocket-version: 13") || oldVersion.contains("Sec-WebSocket-Version: 13"),
                 oldVersion);

@@ -63,7 +63,7 @@ class ShutdownIT {
             int wsPort = port.get(60, TimeUnit.SECONDS);
             try (WsTestClient client = WsTestClient.json(URI.create("ws://127.0.0.1:" + wsPort + "/ws"))) {
                 client.subscribeOk(topic);
-                gateway.destroy(); // SIGTERM
+                gateway.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its output
                 assertEquals(1001, client.awaitClose());
             }
             assertTrue(gateway.waitFor(30, TimeUnit.SECONDS), "exited after SIGTERM");
