@@ -1,0 +1,5 @@
+/**
+ * From a poll batch to the event loops: {@link io.fanwire.gateway.fanout.Fanout} sends one task per
+ * interested loop per batch; the task writes shared frames to matching sessions and flushes each once.
+ */
+package io.fanwire.gateway.fanout;

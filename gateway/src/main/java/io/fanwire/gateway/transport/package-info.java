@@ -1,0 +1,6 @@
+/**
+ * The client-facing network edge: {@link io.fanwire.gateway.transport.WebSocketServer} (bootstrap and bind),
+ * {@code GatewayChannelInitializer} (the one pipeline, documented top to bottom) and {@code HttpRequestHandler}
+ * (the upgrade, the demo page and HTTP errors). {@link io.fanwire.gateway.transport.Transports} picks epoll or NIO.
+ */
+package io.fanwire.gateway.transport;
