@@ -51,6 +51,8 @@ public final class Main {
                 running.dev() ? " · dev mode: demo page http://localhost:" + gateway.port()
                         + "/ · Kafka at " + running.bootstrapServers() : "");
 
+        // Handling the signals ourselves (sun.misc.Signal, the only JDK API for it) is what lets a clean
+        // stop exit 0; the JVM's default SIGTERM handling would run the same shutdown and exit 143.
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), signal -> stop.countDown());
         Signal.handle(new Signal("INT"), signal -> stop.countDown());

@@ -68,25 +68,61 @@ public final class RawWebSocket implements AutoCloseable {
         sendFrame(0x1, text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** A server frame: its opcode and payload. */
+    public record Frame(int opcode, byte[] payload) {
+        /** The close status of a Close frame. */
+        public int closeStatus() {
+            return ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+        }
+    }
+
+    /** Reads the next server frame (server frames are unmasked); null when the connection ended. */
+    public Frame readFrame() throws IOException {
+        int b0 = in.read();
+        int b1 = in.read();
+        if (b0 < 0 || b1 < 0) {
+            return null;
+        }
+        long length = b1 & 0x7F;
+        if (length == 126) {
+            length = (in.read() << 8) | in.read();
+        } else if (length == 127) {
+            length = 0;
+            for (int i = 0; i < 8; i++) {
+                length = (length << 8) | in.read();
+            }
+        }
+        byte[] payload = in.readNBytes((int) length);
+        return new Frame(b0 & 0x0F, payload);
+    }
+
     /** Sends one masked, final frame with {@code opcode}. */
     public void sendFrame(int opcode, byte[] payload) throws IOException {
+        sendFrame(opcode, payload, true);
+    }
+
+    /** Sends one final frame with {@code opcode}, masked as RFC 6455 requires of clients or not. */
+    public void sendFrame(int opcode, byte[] payload, boolean masked) throws IOException {
         ByteArrayOutputStream frame = new ByteArrayOutputStream();
+        int maskBit = masked ? 0x80 : 0;
         frame.write(0x80 | opcode);
         if (payload.length <= 125) {
-            frame.write(0x80 | payload.length);
+            frame.write(maskBit | payload.length);
         } else if (payload.length <= 0xFFFF) {
-            frame.write(0x80 | 126);
+            frame.write(maskBit | 126);
             frame.write(payload.length >>> 8);
             frame.write(payload.length & 0xFF);
         } else {
-            frame.write(0x80 | 127);
+            frame.write(maskBit | 127);
             for (int shift = 56; shift >= 0; shift -= 8) {
                 frame.write((int) ((long) payload.length >>> shift) & 0xFF);
             }
         }
         byte[] mask = new byte[4];
-        ThreadLocalRandom.current().nextBytes(mask);
-        frame.write(mask);
+        if (masked) {
+            ThreadLocalRandom.current().nextBytes(mask);
+            frame.write(mask);
+        }
         for (int i = 0; i < payload.length; i++) {
             frame.write(payload[i] ^ mask[i % 4]);
         }
