@@ -3,7 +3,6 @@ package io.fanwire.gateway.fanout;
 import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.codec.EncodedRecord;
 import io.fanwire.gateway.session.Session;
-import io.fanwire.gateway.subscription.SubscriptionTable;
 import io.fanwire.gateway.subscription.Subscriptions;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
@@ -13,8 +12,8 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * Hands each poll batch of encoded records to the event loops: ONE task per loop that has a subscriber
  * for something in the batch, never one task per connection. On its loop the task writes each record to
- * every matching local session ({@link SubscriptionTable#forEachSubscriber}) and then flushes each
- * touched session once, so a busy connection costs one syscall per batch, not one per record.
+ * every matching local session and then flushes each touched session once ({@link LoopDelivery}), so a
+ * busy connection costs one syscall per batch, not one per record.
  *
  * <p>{@link #dispatch} runs on the ingest thread; the tasks run on the event loops. Ownership: dispatch
  * takes one reference of each record per task; the task releases it when done.
@@ -44,53 +43,9 @@ public final class Fanout {
             }
             if (wanted != null) {
                 try {
-                    loops.get(index).execute(new DeliveryTask(subscriptions.table(index), wanted, metrics));
+                    loops.get(index).execute(new LoopDelivery(subscriptions.table(index), wanted, metrics));
                 } catch (RejectedExecutionException shuttingDown) {
                     wanted.forEach(EncodedRecord::release);
-                }
-            }
-        }
-    }
-
-    /** Delivers one batch on one event loop. */
-    private static final class DeliveryTask implements Runnable {
-        private final SubscriptionTable<Session> table;
-        private final List<EncodedRecord> records;
-        private final GatewayMetrics metrics;
-        private final List<Session> touched = new ArrayList<>();
-        private long frames;
-        private long bytes;
-
-        DeliveryTask(SubscriptionTable<Session> table, List<EncodedRecord> records, GatewayMetrics metrics) {
-            this.table = table;
-            this.records = records;
-            this.metrics = metrics;
-        }
-
-        @Override
-        public void run() {
-            try {
-                for (EncodedRecord record : records) {
-                    table.forEachSubscriber(record.topic(), record.key(), session -> deliver(session, record));
-                }
-                for (Session session : touched) {
-                    session.flush();
-                }
-                metrics.delivered(frames, bytes);
-            } finally {
-                for (EncodedRecord record : records) {
-                    record.release();
-                }
-            }
-        }
-
-        private void deliver(Session session, EncodedRecord record) {
-            int written = session.write(record);
-            if (written > 0) {
-                frames++;
-                bytes += written;
-                if (session.markFlushPending()) {
-                    touched.add(session);
                 }
             }
         }

@@ -32,7 +32,11 @@ public final class Session {
     private boolean flushPending;
     private boolean closing;
 
-    Session(ChannelHandlerContext ctx, Subprotocol protocol, int loopIndex, SessionServices services) {
+    /**
+     * Made by {@link SessionHandler} when a connection upgrades; public so that benchmarks can drive the
+     * fan-out against real channels. {@code ctx} is where record frames are written.
+     */
+    public Session(ChannelHandlerContext ctx, Subprotocol protocol, int loopIndex, SessionServices services) {
         this.ctx = ctx;
         this.protocol = protocol;
         this.loopIndex = loopIndex;
