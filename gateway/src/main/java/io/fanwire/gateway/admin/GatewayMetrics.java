@@ -1,5 +1,7 @@
 package io.fanwire.gateway.admin;
 
+import io.netty.buffer.PooledByteBufAllocator;
+import java.lang.management.ManagementFactory;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -93,6 +95,11 @@ public final class GatewayMetrics {
         counter(out, "fanwire_slow_consumer_disconnects_total",
                 "Connections closed because they did not read fast enough.", slowConsumerDisconnects.sum());
         counter(out, "fanwire_published_total", "Client publishes acknowledged by Kafka.", published.sum());
+        gauge(out, "fanwire_jvm_heap_used_bytes", "Java heap in use (includes garbage not yet collected).",
+                ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        gauge(out, "fanwire_direct_memory_used_bytes",
+                "Direct memory held by Netty's pooled allocator (arenas, including free space in them).",
+                PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory());
         out.append("# HELP fanwire_consumer_lag Records between the gateway's position and the log end.\n")
                 .append("# TYPE fanwire_consumer_lag gauge\n");
         lagByPartition.get().forEach((partition, lag) -> {

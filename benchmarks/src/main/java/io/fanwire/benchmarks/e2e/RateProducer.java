@@ -1,0 +1,105 @@
+package io.fanwire.benchmarks.e2e;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Produces records at a fixed rate, as a producer app would, each payload starting with its send time
+ * ({@link System#nanoTime()}, which on Linux is the system-wide monotonic clock, so the swarm processes can
+ * subtract it from their own). Keys are {@code K0..K(keys-1)}, chosen uniformly; the count per key lets
+ * the runner compute how many deliveries were offered. Runs on its own thread.
+ */
+final class RateProducer implements AutoCloseable {
+
+    private static final long TICK_NANOS = 1_000_000;
+
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final String topic;
+    private final int payloadBytes;
+    private final AtomicLongArray sentPerKey;
+    private final byte[][] keyBytes;
+    private final Thread thread;
+    private volatile double ratePerSecond;
+    private volatile boolean running = true;
+
+    RateProducer(String bootstrap, String topic, int keys, int payloadBytes) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ProducerConfig.ACKS_CONFIG, "1");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, "benchmark-producer");
+        this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        this.topic = topic;
+        this.payloadBytes = Math.max(8, payloadBytes);
+        this.sentPerKey = new AtomicLongArray(keys);
+        this.keyBytes = new byte[keys][];
+        for (int i = 0; i < keys; i++) {
+            keyBytes[i] = Subscriptions.key(i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+        this.thread = new Thread(this::run, "benchmark-producer");
+        this.thread.setDaemon(true);
+    }
+
+    void start(double recordsPerSecond) {
+        ratePerSecond = recordsPerSecond;
+        thread.start();
+    }
+
+    void rate(double recordsPerSecond) {
+        ratePerSecond = recordsPerSecond;
+    }
+
+    /** Records sent so far, per key index. */
+    long[] sentPerKey() {
+        long[] out = new long[sentPerKey.length()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = sentPerKey.get(i);
+        }
+        return out;
+    }
+
+    private void run() {
+        SplittableRandom random = new SplittableRandom(7);
+        double owed = 0;
+        long next = System.nanoTime();
+        while (running) {
+            owed += ratePerSecond * TICK_NANOS / 1e9;
+            for (; owed >= 1; owed--) {
+                int key = random.nextInt(keyBytes.length);
+                byte[] payload = new byte[payloadBytes];
+                long now = System.nanoTime();
+                for (int b = 0; b < 8; b++) {
+                    payload[b] = (byte) (now >>> (56 - 8 * b));
+                }
+                producer.send(new ProducerRecord<>(topic, keyBytes[key], payload));
+                sentPerKey.incrementAndGet(key);
+            }
+            next += TICK_NANOS;
+            long sleep = next - System.nanoTime();
+            if (sleep > 0) {
+                LockSupport.parkNanos(sleep);
+            } else if (-sleep > Duration.ofMillis(100).toNanos()) {
+                next = System.nanoTime();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        producer.close(Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,150 @@
+package io.fanwire.benchmarks.e2e;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+
+/**
+ * One client-swarm process of the end-to-end benchmark: opens {@code --clients} WebSocket connections to
+ * {@code --target}, spread over the local source addresses {@code --sources} (at most about 28,000 ports
+ * per source/destination pair on Linux), subscribes each per {@link Subscriptions}, prints {@code READY},
+ * then obeys commands on stdin: {@code RESET} (start a measurement window), {@code REPORT} (print one
+ * line {@code REPORT {json}} with frames, latency histogram and disconnects since the last RESET), and
+ * {@code QUIT}. It also quits when stdin closes, so it never outlives the runner.
+ */
+public final class SwarmMain {
+
+    private static final int MAX_CONNECTS_IN_FLIGHT = 256;
+
+    private SwarmMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = Args.parse(args);
+        String[] target = opts.get("target").split(":");
+        String host = target[0];
+        int port = Integer.parseInt(target[1]);
+        String path = opts.getOrDefault("path", "/ws");
+        int clients = Integer.parseInt(opts.get("clients"));
+        int firstClient = Integer.parseInt(opts.getOrDefault("first-client", "0"));
+        String[] sources = opts.getOrDefault("sources", "127.0.0.1").split(",");
+        int threads = Integer.parseInt(opts.getOrDefault("threads", "1"));
+        Subscriptions subscriptions = Subscriptions.parse(opts.get("subscribe"));
+
+        SwarmStats stats = new SwarmStats();
+        boolean epoll = Epoll.isAvailable();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads,
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        CountDownLatch subscribed = new CountDownLatch(clients);
+        ConcurrentLinkedQueue<Channel> open = new ConcurrentLinkedQueue<>();
+        Semaphore inFlight = new Semaphore(MAX_CONNECTS_IN_FLIGHT);
+        try {
+            for (int i = 0; i < clients; i++) {
+                int client = firstClient + i;
+                List<String> wanted = subscriptions.channelsFor(client);
+                Bootstrap bootstrap = new Bootstrap().group(group)
+                        .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                        .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                        .option(ChannelOption.TCP_NODELAY, true)
+                        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000)
+                        .handler(new ChannelInitializer<SocketChannel>() {
+                            @Override
+                            protected void initChannel(SocketChannel ch) {
+                                ch.pipeline().addLast(new SwarmClientHandler(host, path, wanted, stats,
+                                        () -> {
+                                            inFlight.release();
+                                            subscribed.countDown();
+                                        }));
+                            }
+                        });
+                inFlight.acquire();
+                ChannelFuture connect = bootstrap.connect(new InetSocketAddress(host, port),
+                        new InetSocketAddress(sources[i % sources.length], 0));
+                connect.addListener(f -> {
+                    if (f.isSuccess()) {
+                        open.add(connect.channel());
+                    } else {
+                        inFlight.release();
+                        stats.error(f.cause());
+                    }
+                });
+            }
+            if (!subscribed.await(120, TimeUnit.SECONDS)) {
+                System.out.println("FAILED subscribed=" + (clients - subscribed.getCount()) + " of " + clients
+                        + " errors=" + stats.errors() + " last=" + stats.lastError());
+                return;
+            }
+            System.out.println("READY clients=" + clients);
+            System.out.flush();
+
+            BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            for (String command; (command = commands.readLine()) != null; ) {
+                switch (command.trim()) {
+                    case "RESET" -> {
+                        stats.reset();
+                        System.out.println("RESET");
+                    }
+                    case "REPORT" -> System.out.println("REPORT " + report(stats));
+                    case "QUIT" -> {
+                        return;
+                    }
+                    default -> System.out.println("ERROR unknown command " + command);
+                }
+                System.out.flush();
+            }
+        } finally {
+            for (Channel channel : open) {
+                channel.close();
+            }
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private static String report(SwarmStats stats) {
+        long frames = stats.frames();
+        Histogram histogram = stats.snapshot();
+        ByteBuffer encoded = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
+        int length = histogram.encodeIntoCompressedByteBuffer(encoded);
+        String base64 = Base64.getEncoder().encodeToString(Arrays.copyOf(encoded.array(), length));
+        return "{\"frames\":" + frames + ",\"disconnects\":" + stats.disconnects()
+                + ",\"closedByServer\":" + stats.closedByServerCount() + ",\"errors\":" + stats.errors()
+                + ",\"histogram\":\"" + base64 + "\"}";
+    }
+
+    /** {@code --key value} pairs. */
+    static final class Args {
+        static Map<String, String> parse(String[] args) {
+            Map<String, String> out = new HashMap<>();
+            for (int i = 0; i + 1 < args.length; i += 2) {
+                out.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+            }
+            return out;
+        }
+    }
+}

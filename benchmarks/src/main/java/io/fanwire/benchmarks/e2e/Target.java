@@ -1,0 +1,143 @@
+package io.fanwire.benchmarks.e2e;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A server under test, in its own process so that its CPU time and memory can be read from /proc:
+ * Fanwire ({@code gateway/target/fanwire.jar}), or one of the peers in {@code benchmarks/peers/}.
+ */
+final class Target implements AutoCloseable {
+
+    /** The servers compared. */
+    enum Kind {
+        FANWIRE("fanwire"), UWS("uWebSockets.js"), WS("ws");
+
+        final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
+
+        static Kind parse(String name) {
+            return switch (name) {
+                case "fanwire" -> FANWIRE;
+                case "uws" -> UWS;
+                case "ws" -> WS;
+                default -> throw new IllegalArgumentException("unknown target " + name + " (fanwire, uws, ws)");
+            };
+        }
+    }
+
+    /**
+     * The JVM options Fanwire is benchmarked with, the ones docs/operations.md recommends: a fixed heap
+     * touched up front (no resizing or page faults during a run).
+     */
+    static final List<String> FANWIRE_JVM_OPTIONS = List.of("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch");
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    final Kind kind;
+    final int port;
+    private final int adminPort;
+    private final ChildProcess process;
+
+    private Target(Kind kind, int port, int adminPort, ChildProcess process) {
+        this.kind = kind;
+        this.port = port;
+        this.adminPort = adminPort;
+        this.process = process;
+    }
+
+    static Target start(Kind kind, Path repo, String bootstrap, String topic, int port, int adminPort,
+                        int ioThreads) throws Exception {
+        ChildProcess process;
+        if (kind == Kind.FANWIRE) {
+            List<String> command = new java.util.ArrayList<>();
+            command.add(ProcessHandle.current().info().command().orElse("java"));
+            command.addAll(FANWIRE_JVM_OPTIONS);
+            command.addAll(List.of("-jar", repo.resolve("gateway/target/fanwire.jar").toString(),
+                    "--kafka-bootstrap", bootstrap, "--topics", topic, "--port", Integer.toString(port),
+                    "--admin-port", Integer.toString(adminPort), "--io-threads", Integer.toString(ioThreads)));
+            process = ChildProcess.start("fanwire", command, Map.of(), repo);
+            Target target = new Target(kind, port, adminPort, process);
+            target.awaitReady();
+            return target;
+        }
+        Map<String, String> env = new HashMap<>();
+        env.put("PORT", Integer.toString(port));
+        env.put("KAFKA_BOOTSTRAP", bootstrap);
+        env.put("TOPICS", topic);
+        String script = kind == Kind.UWS ? "uws-peer.js" : "ws-peer.js";
+        process = ChildProcess.start(kind.label, List.of("node", script), env, repo.resolve("benchmarks/peers"));
+        process.awaitLine(line -> line.startsWith("READY"), Duration.ofSeconds(60));
+        return new Target(kind, port, adminPort, process);
+    }
+
+    private void awaitReady() throws Exception {
+        process.awaitLine(line -> line.contains("Fanwire is up"), Duration.ofSeconds(60));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (admin("/readyz").statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // Not listening yet.
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("fanwire never became ready:\n" + process.tail());
+    }
+
+    private HttpResponse<String> admin(String path) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** Fanwire's /metrics as name → value (labels folded into the name); empty for peers. */
+    Map<String, Double> metrics() throws IOException, InterruptedException {
+        Map<String, Double> out = new HashMap<>();
+        if (kind != Kind.FANWIRE) {
+            return out;
+        }
+        for (String line : admin("/metrics").body().split("\n")) {
+            if (!line.startsWith("#") && line.contains(" ")) {
+                int space = line.lastIndexOf(' ');
+                out.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+            }
+        }
+        return out;
+    }
+
+    /** Asks Fanwire's JVM for a full GC (jcmd), so heap figures are live data; no-op for peers. */
+    void fullGc() throws Exception {
+        if (kind == Kind.FANWIRE) {
+            String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+            new ProcessBuilder(jcmd, Long.toString(pid()), "GC.run").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+            Thread.sleep(500);
+        }
+    }
+
+    String tail() {
+        return process.tail();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.stop(Duration.ofSeconds(10));
+    }
+}
