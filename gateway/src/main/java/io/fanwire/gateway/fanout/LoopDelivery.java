@@ -14,7 +14,7 @@ import java.util.List;
  * <p>Runs on the event loop that owns {@code table}. Ownership: holds one reference of each record and
  * releases it when done, whatever happens.
  */
-public final class LoopDelivery implements Runnable {
+public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<Session, EncodedRecord> {
 
     private final SubscriptionTable<Session> table;
     private final List<EncodedRecord> records;
@@ -33,7 +33,7 @@ public final class LoopDelivery implements Runnable {
     public void run() {
         try {
             for (EncodedRecord record : records) {
-                table.forEachSubscriber(record.topic(), record.key(), session -> deliver(session, record));
+                table.forEachSubscriber(record.topic(), record.key(), record, this);
             }
             for (Session session : touched) {
                 session.flush();
@@ -46,7 +46,8 @@ public final class LoopDelivery implements Runnable {
         }
     }
 
-    private void deliver(Session session, EncodedRecord record) {
+    @Override
+    public void visit(Session session, EncodedRecord record) {
         int written = session.write(record);
         if (written > 0) {
             frames++;

@@ -1,20 +1,26 @@
 package io.fanwire.gateway.subscription;
 
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Set;
-import java.util.function.Consumer;
 
 /**
  * Which local subscribers want which channels, for ONE event loop.
  *
  * <p>Only that event loop reads or writes the table (subscribe and unsubscribe run there, and so does the
- * fan-out task that delivers a batch), so it takes no locks. Subscribers are compared by identity.
+ * fan-out task that delivers a batch), so it takes no locks. Lookups on the delivery path allocate nothing:
+ * subscribers sit in arrays that {@link #forEachSubscriber} walks, handing each to a {@link Visitor}.
+ * Subscribers are compared by identity.
  *
  * @param <S> the subscriber type (a connection's session)
  */
 public final class SubscriptionTable<S> {
+
+    /** Receives each subscriber of a record; {@code arg} is passed through, so no lambda is captured per call. */
+    @FunctionalInterface
+    public interface Visitor<S, A> {
+        void visit(S subscriber, A arg);
+    }
 
     private final Map<String, TopicSubscribers<S>> topics = new HashMap<>();
     private int size;
@@ -22,8 +28,8 @@ public final class SubscriptionTable<S> {
     /** Adds a subscription; returns false when {@code subscriber} already had it. */
     public boolean add(S subscriber, ChannelName channel) {
         TopicSubscribers<S> t = topics.computeIfAbsent(channel.topic(), name -> new TopicSubscribers<>());
-        Set<S> set = channel.wholeTopic() ? t.whole : t.byKey.computeIfAbsent(channel.key(), k -> new LinkedHashSet<>());
-        boolean added = set.add(subscriber);
+        Members<S> members = channel.wholeTopic() ? t.whole : t.byKey.computeIfAbsent(channel.key(), k -> new Members<>());
+        boolean added = members.add(subscriber);
         if (added) {
             size++;
         }
@@ -40,9 +46,9 @@ public final class SubscriptionTable<S> {
         if (channel.wholeTopic()) {
             removed = t.whole.remove(subscriber);
         } else {
-            Set<S> set = t.byKey.get(channel.key());
-            removed = set != null && set.remove(subscriber);
-            if (set != null && set.isEmpty()) {
+            Members<S> members = t.byKey.get(channel.key());
+            removed = members != null && members.remove(subscriber);
+            if (members != null && members.isEmpty()) {
                 t.byKey.remove(channel.key());
             }
         }
@@ -56,24 +62,27 @@ public final class SubscriptionTable<S> {
     }
 
     /**
-     * Calls {@code action} once for each subscriber of a record of {@code topic} with {@code key} (null for
-     * a keyless record, which reaches whole-topic subscribers only). A subscriber of both the topic and the
-     * key is called once.
+     * Visits once each subscriber of a record of {@code topic} with {@code key} (null for a keyless record,
+     * which reaches whole-topic subscribers only). A subscriber of both the topic and the key is visited
+     * once. The visitor must not change this table.
      */
-    public void forEachSubscriber(String topic, String key, Consumer<? super S> action) {
+    public <A> void forEachSubscriber(String topic, String key, A arg, Visitor<? super S, A> visitor) {
         TopicSubscribers<S> t = topics.get(topic);
         if (t == null) {
             return;
         }
-        for (S subscriber : t.whole) {
-            action.accept(subscriber);
+        Members<S> whole = t.whole;
+        for (int i = 0, n = whole.size; i < n; i++) {
+            visitor.visit(whole.get(i), arg);
         }
         if (key != null) {
-            Set<S> keyed = t.byKey.get(key);
+            Members<S> keyed = t.byKey.get(key);
             if (keyed != null) {
-                for (S subscriber : keyed) {
-                    if (!t.whole.contains(subscriber)) {
-                        action.accept(subscriber);
+                boolean dedupe = whole.size > 0;
+                for (int i = 0, n = keyed.size; i < n; i++) {
+                    S subscriber = keyed.get(i);
+                    if (!dedupe || !whole.contains(subscriber)) {
+                        visitor.visit(subscriber, arg);
                     }
                 }
             }
@@ -86,7 +95,55 @@ public final class SubscriptionTable<S> {
     }
 
     private static final class TopicSubscribers<S> {
-        final Set<S> whole = new LinkedHashSet<>();
-        final Map<String, Set<S>> byKey = new HashMap<>();
+        final Members<S> whole = new Members<>();
+        final Map<String, Members<S>> byKey = new HashMap<>();
+    }
+
+    /** A set kept as a dense array for iteration, plus an index for O(1) membership and removal. */
+    private static final class Members<S> {
+        private Object[] items = new Object[4];
+        private final Map<S, Integer> index = new HashMap<>();
+        int size;
+
+        boolean add(S subscriber) {
+            if (index.containsKey(subscriber)) {
+                return false;
+            }
+            if (size == items.length) {
+                items = Arrays.copyOf(items, size * 2);
+            }
+            items[size] = subscriber;
+            index.put(subscriber, size++);
+            return true;
+        }
+
+        boolean remove(S subscriber) {
+            Integer at = index.remove(subscriber);
+            if (at == null) {
+                return false;
+            }
+            int last = --size;
+            if (at != last) {
+                @SuppressWarnings("unchecked")
+                S moved = (S) items[last];
+                items[at] = moved;
+                index.put(moved, at);
+            }
+            items[last] = null;
+            return true;
+        }
+
+        boolean contains(S subscriber) {
+            return index.containsKey(subscriber);
+        }
+
+        @SuppressWarnings("unchecked")
+        S get(int i) {
+            return (S) items[i];
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
     }
 }

@@ -15,7 +15,7 @@ class SubscriptionTableTest {
 
     private List<String> subscribers(String topic, String key) {
         List<String> out = new ArrayList<>();
-        table.forEachSubscriber(topic, key, out::add);
+        table.forEachSubscriber(topic, key, out, (subscriber, list) -> list.add(subscriber));
         return out;
     }
 
@@ -41,6 +41,18 @@ class SubscriptionTableTest {
         assertFalse(table.remove("a", channel));
         assertEquals(0, table.size());
         assertEquals(List.of(), subscribers("t", "k"));
+    }
+
+    @Test
+    void removalKeepsEveryOtherSubscriber() {
+        ChannelName topic = ChannelName.parse("t", 256);
+        for (String s : List.of("a", "b", "c", "d")) {
+            table.add(s, topic);
+        }
+        table.remove("a", topic);
+        table.remove("c", topic);
+        assertEquals(java.util.Set.of("b", "d"), java.util.Set.copyOf(subscribers("t", "k")));
+        assertEquals(2, subscribers("t", null).size());
     }
 
     @Test
