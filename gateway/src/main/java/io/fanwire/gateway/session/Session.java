@@ -21,10 +21,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Session {
 
+    /** The name Netty's handshaker gives the WebSocket frame encoder it adds to the pipeline. */
+    private static final String WEBSOCKET_ENCODER = "wsencoder";
     /** How long a slow consumer has to read its close frame before the connection is cut. */
     private static final long SLOW_CONSUMER_CLOSE_GRACE_MS = 1_000;
 
     private final ChannelHandlerContext ctx;
+    /** Where record frames are written: just below the WebSocket encoder, which they need not visit. */
+    private final ChannelHandlerContext frameOut;
     private final Subprotocol protocol;
     private final int loopIndex;
     private final SessionServices services;
@@ -38,6 +42,8 @@ public final class Session {
      */
     public Session(ChannelHandlerContext ctx, Subprotocol protocol, int loopIndex, SessionServices services) {
         this.ctx = ctx;
+        ChannelHandlerContext encoder = ctx.pipeline().context(WEBSOCKET_ENCODER);
+        this.frameOut = encoder != null ? encoder : ctx;
         this.protocol = protocol;
         this.loopIndex = loopIndex;
         this.services = services;
@@ -73,7 +79,7 @@ public final class Session {
             closeAsSlowConsumer();
             return -1;
         }
-        ctx.write(frame.retainedDuplicate(), ctx.voidPromise());
+        frameOut.write(frame.retainedDuplicate(), frameOut.voidPromise());
         return frame.readableBytes();
     }
 

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * before the upgrade                    after the upgrade (HttpRequestHandler rebuilds it, once)
  *   idle        IdleStateHandler          idle          IdleStateHandler (reader idle = ping interval)
- *   http        HttpServerCodec           wsencoder     WebSocket13FrameEncoder (pre-encoded record frames pass through)
+ *   http        HttpServerCodec           wsencoder     WebSocket13FrameEncoder (replies; record frames, already
+ *                                                       encoded, are written below it by Session)
  *   aggregator  HttpObjectAggregator      wsdecoder     WebSocket13FrameDecoder (masked frames, max size)
  *   request     HttpRequestHandler        ws-aggregator WebSocketFrameAggregator (fragments → one message)
  *                                         session       SessionHandler
