@@ -7,31 +7,49 @@ import io.fanwire.gateway.subscription.Subscriptions;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
- * Hands each poll batch of encoded records to the event loops: ONE task per loop that has a subscriber
- * for something in the batch, never one task per connection. On its loop the task writes each record to
- * every matching local session and then flushes each touched session once ({@link LoopDelivery}), so a
- * busy connection costs one syscall per batch, not one per record.
+ * Hands each poll batch of encoded records to the event loops that have a subscriber for something in it,
+ * through each loop's {@link LoopDelivery}: at most ONE queued task per loop, never one per connection. On
+ * its loop the task writes each record to every matching local session and then flushes each touched
+ * session once, so a busy connection costs one syscall per drained batch (or batches), not one per record.
  *
- * <p>{@link #dispatch} runs on the ingest thread; the tasks run on the event loops. Ownership: dispatch
- * takes one reference of each record per task; the task releases it when done.
+ * <p>{@link #dispatch} runs on the ingest thread. Ownership: dispatch takes one reference of each record
+ * per interested loop and hands it to that loop's {@link LoopDelivery}, which releases it.
  */
 public final class Fanout {
 
+    /**
+     * Records that may wait in one loop's inbox before the ingest thread stops polling. Past it the loops
+     * are behind: new records stay in Kafka (where consumer lag shows them) instead of on the heap.
+     */
+    static final int MAX_QUEUED_RECORDS_PER_LOOP = 1_024;
+
     private final Subscriptions<Session> subscriptions;
-    private final GatewayMetrics metrics;
+    private final LoopDelivery[] deliveries;
 
     public Fanout(Subscriptions<Session> subscriptions, GatewayMetrics metrics) {
         this.subscriptions = subscriptions;
-        this.metrics = metrics;
+        List<EventLoop> loops = subscriptions.loops();
+        this.deliveries = new LoopDelivery[loops.size()];
+        for (int i = 0; i < deliveries.length; i++) {
+            deliveries[i] = new LoopDelivery(loops.get(i), subscriptions.table(i), metrics);
+        }
+    }
+
+    /** True while some loop has more than {@link #MAX_QUEUED_RECORDS_PER_LOOP} records waiting. Any thread. */
+    public boolean backlogged() {
+        for (LoopDelivery delivery : deliveries) {
+            if (delivery.queuedRecords() > MAX_QUEUED_RECORDS_PER_LOOP) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Schedules delivery of {@code batch}, in order, on every interested loop. Ingest thread. */
     public void dispatch(List<EncodedRecord> batch) {
-        List<EventLoop> loops = subscriptions.loops();
-        for (int index = 0; index < loops.size(); index++) {
+        for (int index = 0; index < deliveries.length; index++) {
             List<EncodedRecord> wanted = null;
             for (EncodedRecord record : batch) {
                 if (subscriptions.interested(index, record.topic())) {
@@ -42,11 +60,7 @@ public final class Fanout {
                 }
             }
             if (wanted != null) {
-                try {
-                    loops.get(index).execute(new LoopDelivery(subscriptions.table(index), wanted, metrics));
-                } catch (RejectedExecutionException shuttingDown) {
-                    wanted.forEach(EncodedRecord::release);
-                }
+                deliveries[index].submit(wanted);
             }
         }
     }

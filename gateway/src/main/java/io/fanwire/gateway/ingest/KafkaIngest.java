@@ -4,6 +4,7 @@ import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.codec.EncodedRecord;
 import io.fanwire.gateway.fanout.Fanout;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -31,7 +33,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Partitions found at start-up are read from the live end; partitions that appear later (the topic
  * was created or grown) are read from their beginning, since all their records are new. The partition
- * list is refreshed every {@code ingest.metadata.refresh.ms}.
+ * list is refreshed every {@code ingest.metadata.refresh.ms}. When the event loops fall behind
+ * ({@link Fanout#backlogged}) the thread stops polling until they catch up, so a backlog stays in Kafka, not
+ * on the heap.
  *
  * <p>Threads: {@link #run} is the ingest thread, the only user of the {@link KafkaConsumer}. {@link #ready}
  * and the lag figures are published for any thread; {@link #close} may be called from any thread.
@@ -40,6 +44,8 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(KafkaIngest.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+    /** How long the ingest thread waits before looking again when the event loops are behind. */
+    private static final long BACKLOG_WAIT_NANOS = 200_000;
 
     private final List<String> topics;
     private final Duration metadataRefresh;
@@ -64,7 +70,9 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
         this.alloc = alloc;
         this.consumer = new KafkaConsumer<>(consumerProperties(kafkaProperties),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        this.thread = new Thread(this, "fanwire-ingest");
+        // A Netty thread, so that the record buffers it allocates come from a per-thread allocator cache
+        // and their wrapper objects are recycled (measured in EncodeOnFastThreadBenchmark: -104 B per record).
+        this.thread = new FastThreadLocalThread(this, "fanwire-ingest");
         metrics.lagSource(() -> lag);
     }
 
@@ -96,6 +104,9 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
                 if (System.nanoTime() - nextRefreshNanos >= 0) {
                     refreshAssignment();
                     nextRefreshNanos = System.nanoTime() + metadataRefresh.toNanos();
+                }
+                while (running && fanout.backlogged()) {
+                    LockSupport.parkNanos(BACKLOG_WAIT_NANOS);
                 }
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL_TIMEOUT);
                 if (!records.isEmpty()) {
