@@ -64,6 +64,11 @@ final class Target implements AutoCloseable {
             List<String> command = new java.util.ArrayList<>();
             command.add(ProcessHandle.current().info().command().orElse("java"));
             command.addAll(FANWIRE_JVM_OPTIONS);
+            // For profiling runs: extra JVM options for the gateway only, e.g. a JFR recording.
+            String extra = System.getProperty("fanwire.jvm.extra", "");
+            if (!extra.isBlank()) {
+                command.addAll(List.of(extra.trim().split("\\s+")));
+            }
             command.addAll(List.of("-jar", repo.resolve("gateway/target/fanwire.jar").toString(),
                     "--kafka-bootstrap", bootstrap, "--topics", topic, "--port", Integer.toString(port),
                     "--admin-port", Integer.toString(adminPort), "--io-threads", Integer.toString(ioThreads)));
