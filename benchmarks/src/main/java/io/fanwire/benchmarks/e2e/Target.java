@@ -7,9 +7,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A server under test, in its own process so that its CPU time and memory can be read from /proc:
@@ -45,6 +48,8 @@ final class Target implements AutoCloseable {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    private static final Pattern LISTENER_PORT = Pattern.compile(":(\\d+) \\(");
+
     final Kind kind;
     final int port;
     private final int adminPort;
@@ -61,7 +66,7 @@ final class Target implements AutoCloseable {
                         int ioThreads) throws Exception {
         ChildProcess process;
         if (kind == Kind.FANWIRE) {
-            List<String> command = new java.util.ArrayList<>();
+            List<String> command = new ArrayList<>();
             command.add(ProcessHandle.current().info().command().orElse("java"));
             command.addAll(FANWIRE_JVM_OPTIONS);
             // For profiling runs: extra JVM options for the gateway only, e.g. a JFR recording.
@@ -70,10 +75,13 @@ final class Target implements AutoCloseable {
                 command.addAll(List.of(extra.trim().split("\\s+")));
             }
             command.addAll(List.of("-jar", repo.resolve("gateway/target/fanwire.jar").toString(),
-                    "--kafka-bootstrap", bootstrap, "--topics", topic, "--port", Integer.toString(port),
-                    "--admin-port", Integer.toString(adminPort), "--io-threads", Integer.toString(ioThreads)));
+                    "--kafka-bootstrap", bootstrap, "--topics", topic, "--port", "0", "--admin-port", "0",
+                    "--io-threads", Integer.toString(ioThreads)));
+            // Ports 0: Fanwire binds free ports itself and logs them, so no other process can take them first.
             process = ChildProcess.start("fanwire", command, Map.of(), repo);
-            Target target = new Target(kind, port, adminPort, process);
+            int wsPort = listenerPort(process, "WebSocket listener on");
+            int admin = listenerPort(process, "admin listener on");
+            Target target = new Target(kind, wsPort, admin, process);
             target.awaitReady();
             return target;
         }
@@ -85,6 +93,15 @@ final class Target implements AutoCloseable {
         process = ChildProcess.start(kind.label, List.of("node", script), env, repo.resolve("benchmarks/peers"));
         process.awaitLine(line -> line.startsWith("READY"), Duration.ofSeconds(60));
         return new Target(kind, port, adminPort, process);
+    }
+
+    private static int listenerPort(ChildProcess process, String logLine) throws InterruptedException {
+        Matcher m = LISTENER_PORT.matcher(
+                process.awaitLine(line -> line.contains(logLine), Duration.ofSeconds(60)));
+        if (!m.find()) {
+            throw new IllegalStateException("no port in the line '" + logLine + "':\n" + process.tail());
+        }
+        return Integer.parseInt(m.group(1));
     }
 
     private void awaitReady() throws Exception {
