@@ -1,7 +1,6 @@
 package io.fanwire.benchmarks.e2e;
 
 import io.fanwire.gateway.dev.EmbeddedKafkaBroker;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -129,7 +128,7 @@ public final class BenchmarkRunner {
         long[] subscribersPerKey = subscribersPerKey(subscriptions, clients, keys);
         double meanFanout = Arrays.stream(subscribersPerKey).average().orElse(0);
         log("%s %s clients=%d run=%d: starting", scenario, kind.label, clients, run);
-        try (Target target = Target.start(kind, repo, broker.bootstrapServers(), topic, freePort(), freePort(), 2);
+        try (Target target = Target.start(kind, repo, broker.bootstrapServers(), topic, 2);
              Swarm swarm = Swarm.start(repo, target.port, clients, subscriptions);
              RateProducer producer = new RateProducer(broker.bootstrapServers(), topic, keys, PAYLOAD_BYTES)) {
             producer.start(wanted / meanFanout);
@@ -210,7 +209,7 @@ public final class BenchmarkRunner {
 
     private Map<String, Double> idlePoint(Target.Kind kind, int clients) throws Exception {
         String topic = newTopic("idle");
-        try (Target target = Target.start(kind, repo, broker.bootstrapServers(), topic, freePort(), freePort(), 2);
+        try (Target target = Target.start(kind, repo, broker.bootstrapServers(), topic, 2);
              Swarm swarm = Swarm.start(repo, target.port, clients, Subscriptions.parse("topic:" + topic))) {
             Thread.sleep(2_000);
             target.fullGc();
@@ -235,7 +234,7 @@ public final class BenchmarkRunner {
         double rate = Double.parseDouble(opts.getOrDefault("maxrate-start", "250000"));
         Map<String, Double> best = new LinkedHashMap<>();
         best.put("sustained_delivered_per_s", 0.0);
-        try (Target target = Target.start(kind, repo, broker.bootstrapServers(), topic, freePort(), freePort(), 2);
+        try (Target target = Target.start(kind, repo, broker.bootstrapServers(), topic, 2);
              Swarm swarm = Swarm.start(repo, target.port, clients, subscriptions);
              RateProducer producer = new RateProducer(broker.bootstrapServers(), topic, FIREHOSE_KEYS, PAYLOAD_BYTES)) {
             producer.start(rate / clients);
@@ -296,12 +295,6 @@ public final class BenchmarkRunner {
 
     private static List<Integer> ints(String csv) {
         return Arrays.stream(csv.split(",")).map(String::trim).map(Integer::parseInt).toList();
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     private static void log(String format, Object... args) {

@@ -1,6 +1,7 @@
 package io.fanwire.benchmarks.e2e;
 
 import java.io.IOException;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -62,8 +63,7 @@ final class Target implements AutoCloseable {
         this.process = process;
     }
 
-    static Target start(Kind kind, Path repo, String bootstrap, String topic, int port, int adminPort,
-                        int ioThreads) throws Exception {
+    static Target start(Kind kind, Path repo, String bootstrap, String topic, int ioThreads) throws Exception {
         ChildProcess process;
         if (kind == Kind.FANWIRE) {
             List<String> command = new ArrayList<>();
@@ -85,6 +85,7 @@ final class Target implements AutoCloseable {
             target.awaitReady();
             return target;
         }
+        int port = freePort();
         Map<String, String> env = new HashMap<>();
         env.put("PORT", Integer.toString(port));
         env.put("KAFKA_BOOTSTRAP", bootstrap);
@@ -92,7 +93,13 @@ final class Target implements AutoCloseable {
         String script = kind == Kind.UWS ? "uws-peer.js" : "ws-peer.js";
         process = ChildProcess.start(kind.label, List.of("node", script), env, repo.resolve("benchmarks/peers"));
         process.awaitLine(line -> line.startsWith("READY"), Duration.ofSeconds(60));
-        return new Target(kind, port, adminPort, process);
+        return new Target(kind, port, -1, process);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     private static int listenerPort(ChildProcess process, String logLine) throws InterruptedException {
