@@ -20,6 +20,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,9 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The data path, from Kafka record to client frame:
  * {@link KafkaIngest} (poll, encode each record once: {@code EncodedRecord}) →
- * {@link Fanout#dispatch} (one task per interested event loop per batch) →
- * {@code SubscriptionTable.forEachSubscriber} → {@link Session#write} (a retained duplicate of the shared
- * frame) → one flush per session per batch.
+ * {@link Fanout#dispatch} (each interested event loop's inbox, at most one queued drain task per loop:
+ * {@code LoopDelivery}) → {@code SubscriptionTable.forEachSubscriber} → {@link Session#write} (a retained
+ * duplicate of the shared frame) → one flush per session per drain.
  *
  * <p>{@link #close} undoes {@link #start} in reverse order: stop accepting, say goodbye to clients (1001),
  * stop the consumer, the listeners, the loops and, in dev mode, the broker.
@@ -49,16 +50,17 @@ public final class Gateway implements AutoCloseable {
     private final AdminServer adminServer;
     private final KafkaIngest ingest;
     private final GatewayMetrics metrics;
-    private volatile boolean closing;
+    private final AtomicBoolean closing;
 
     private Gateway(GatewayConfig config, Deque<AutoCloseable> resources, WebSocketServer webSocketServer,
-                    AdminServer adminServer, KafkaIngest ingest, GatewayMetrics metrics) {
+                    AdminServer adminServer, KafkaIngest ingest, GatewayMetrics metrics, AtomicBoolean closing) {
         this.config = config;
         this.resources = resources;
         this.webSocketServer = webSocketServer;
         this.adminServer = adminServer;
         this.ingest = ingest;
         this.metrics = metrics;
+        this.closing = closing;
     }
 
     /** Starts everything {@code config} asks for; on failure, stops what was started and rethrows. */
@@ -104,17 +106,16 @@ public final class Gateway implements AutoCloseable {
                     transports, acceptor, workers, services);
             resources.push(webSocketServer);
 
-            Gateway[] self = new Gateway[1];
+            AtomicBoolean closing = new AtomicBoolean();
             AdminServer adminServer = AdminServer.bind(config.adminBindAddress(), config.adminPort(), acceptor,
-                    transports.serverChannel(), () -> self[0] != null && self[0].ready(), metrics);
+                    transports.serverChannel(), () -> !closing.get() && ingest.ready(), metrics);
             resources.push(adminServer);
 
             if (config.dev() && config.devFeedRate() > 0) {
                 resources.push(DemoFeed.start(config.bootstrapServers(), config.devFeedRate(),
                         config.devFeedSymbols()));
             }
-            self[0] = new Gateway(config, resources, webSocketServer, adminServer, ingest, metrics);
-            return self[0];
+            return new Gateway(config, resources, webSocketServer, adminServer, ingest, metrics, closing);
         } catch (Exception | Error e) {
             closeAll(resources);
             throw e;
@@ -123,7 +124,7 @@ public final class Gateway implements AutoCloseable {
 
     /** Ready for traffic: the consumer is at the live end of every served partition, and not shutting down. */
     public boolean ready() {
-        return !closing && ingest.ready();
+        return !closing.get() && ingest.ready();
     }
 
     public GatewayConfig config() {
@@ -145,10 +146,9 @@ public final class Gateway implements AutoCloseable {
     /** Stops accepting, closes every client with status 1001, then stops the rest. */
     @Override
     public void close() {
-        if (closing) {
+        if (!closing.compareAndSet(false, true)) {
             return;
         }
-        closing = true;
         log.info("shutting down: closing {} client connections", webSocketServer.connectionCount());
         webSocketServer.stopAccepting();
         webSocketServer.closeConnections(GOODBYE_GRACE);

@@ -73,14 +73,6 @@ public final class GatewayMetrics {
         return subscriptions.get();
     }
 
-    public long framesDelivered() {
-        return framesDelivered.sum();
-    }
-
-    public long recordsConsumed() {
-        return recordsConsumed.sum();
-    }
-
     /** All metrics in the Prometheus text exposition format, version 0.0.4. */
     public String render() {
         StringBuilder out = new StringBuilder(1024);
