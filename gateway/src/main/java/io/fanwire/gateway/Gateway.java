@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * {@link KafkaIngest} (poll, encode each record once: {@code EncodedRecord}) →
  * {@link Fanout#dispatch} (each interested event loop's inbox, at most one queued drain task per loop:
  * {@code LoopDelivery}) → {@code SubscriptionTable.forEachSubscriber} → {@link Session#write} (a retained
- * duplicate of the shared frame) → one flush per session per drain.
+ * duplicate of the shared frame) → one flush per session per drain. A session above its high water mark
+ * applies its slow-consumer policy instead ({@code slow.consumer.policy}: conflate, drop, disconnect) and
+ * writes what it held back when the channel is writable again.
  *
  * <p>{@link #close} undoes {@link #start} in reverse order: stop accepting, say goodbye to clients (1001),
  * stop the consumer, the listeners, the loops and, in dev mode, the broker.
@@ -92,6 +94,7 @@ public final class Gateway implements AutoCloseable {
             }
             SessionServices services = new SessionServices(subscriptions, metrics, publisher,
                     config.maxChannelLength(), config.maxSubscriptions(), config.maxPendingBytes(),
+                    config.slowConsumerPolicies(),
                     config.idleTimeout(), config.pingInterval());
 
             Fanout fanout = new Fanout(subscriptions, metrics);

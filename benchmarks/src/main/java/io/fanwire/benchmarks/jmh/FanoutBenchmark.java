@@ -4,6 +4,8 @@ import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.codec.EncodedRecord;
 import io.fanwire.gateway.codec.Subprotocol;
 import io.fanwire.gateway.fanout.LoopDelivery;
+import io.fanwire.gateway.policy.SlowConsumerPolicies;
+import io.fanwire.gateway.policy.SlowConsumerPolicy;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.session.SessionServices;
 import io.fanwire.gateway.subscription.ChannelName;
@@ -125,7 +127,7 @@ public class FanoutBenchmark {
 
         metrics = new GatewayMetrics();
         SessionServices services = new SessionServices(null, metrics, null, 256, 1000, Long.MAX_VALUE,
-                Duration.ofSeconds(60), Duration.ofSeconds(20));
+                SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), Duration.ofSeconds(60), Duration.ofSeconds(20));
         table = new SubscriptionTable<>();
         ChannelName wholeTopic = ChannelName.parse(SampleRecords.TOPIC, 256);
         embedded = new EmbeddedChannel[channels];

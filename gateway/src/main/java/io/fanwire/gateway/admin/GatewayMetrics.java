@@ -11,7 +11,8 @@ import java.util.function.Supplier;
  * The gateway's counters and gauges, rendered in the Prometheus text format by {@link #render()}.
  *
  * <p>Any thread. The hot path adds to these once per event-loop task or per poll batch, never once per
- * delivered frame, so that contention stays off it.
+ * delivered frame, so that contention stays off it; only connections that are behind count per record
+ * (conflated, dropped).
  */
 public final class GatewayMetrics {
 
@@ -23,6 +24,9 @@ public final class GatewayMetrics {
     private final LongAdder bytesDelivered = new LongAdder();
     private final LongAdder badRequests = new LongAdder();
     private final LongAdder slowConsumerDisconnects = new LongAdder();
+    private final LongAdder recordsConflated = new LongAdder();
+    private final LongAdder recordsDropped = new LongAdder();
+    private final LongAdder gapsSent = new LongAdder();
     private final LongAdder published = new LongAdder();
     private volatile Supplier<Map<String, Long>> lagByPartition = Map::of;
 
@@ -56,6 +60,20 @@ public final class GatewayMetrics {
         slowConsumerDisconnects.increment();
     }
 
+    /** Records a slow consumer will not get because a newer record of the same key replaced them. */
+    public void recordsConflated(int count) {
+        recordsConflated.add(count);
+    }
+
+    /** Records dropped for a slow consumer under the drop policy (or keyless under conflate). */
+    public void recordsDropped(int count) {
+        recordsDropped.add(count);
+    }
+
+    public void gapSent() {
+        gapsSent.increment();
+    }
+
     public void published() {
         published.increment();
     }
@@ -86,6 +104,13 @@ public final class GatewayMetrics {
         counter(out, "fanwire_bad_requests_total", "Client frames answered with BAD_REQUEST.", badRequests.sum());
         counter(out, "fanwire_slow_consumer_disconnects_total",
                 "Connections closed because they did not read fast enough.", slowConsumerDisconnects.sum());
+        counter(out, "fanwire_records_conflated_total",
+                "Records a slow consumer skipped because a newer record of the same key replaced them.",
+                recordsConflated.sum());
+        counter(out, "fanwire_records_dropped_total", "Records dropped for slow consumers (drop policy).",
+                recordsDropped.sum());
+        counter(out, "fanwire_gaps_sent_total", "Gap frames sent to slow consumers for dropped records.",
+                gapsSent.sum());
         counter(out, "fanwire_published_total", "Client publishes acknowledged by Kafka.", published.sum());
         gauge(out, "fanwire_jvm_heap_used_bytes", "Java heap in use (includes garbage not yet collected).",
                 ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());

@@ -50,6 +50,16 @@ public final class EncodedRecord extends AbstractReferenceCounted {
         return key;
     }
 
+    /** The record's Kafka partition. */
+    public int partition() {
+        return frame.getMessage().getPartition();
+    }
+
+    /** The record's Kafka offset. */
+    public long offset() {
+        return frame.getMessage().getOffset();
+    }
+
     /** The frame for {@code protocol}. The caller must not release it; write a retained duplicate. */
     public ByteBuf frame(Subprotocol protocol, ByteBufAllocator alloc) {
         return protocol == Subprotocol.PROTO ? protoFrame : jsonFrame(alloc);

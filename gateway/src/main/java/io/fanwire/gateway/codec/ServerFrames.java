@@ -5,6 +5,8 @@ import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.fanwire.protocol.v1.Error;
+import io.fanwire.protocol.v1.Gap;
+import io.fanwire.protocol.v1.GoAway;
 import io.fanwire.protocol.v1.Message;
 import io.fanwire.protocol.v1.Ok;
 import io.fanwire.protocol.v1.Reply;
@@ -78,6 +80,17 @@ public final class ServerFrames {
     public static ServerFrame error(long id, ErrorCode code, String text) {
         return reply(Reply.newBuilder().setId(id)
                 .setError(Error.newBuilder().setCode(code.name()).setMessage(text)));
+    }
+
+    /** Records {@code fromOffset..toOffset} (inclusive) of {@code channel}'s partition will not be delivered. */
+    public static ServerFrame gap(String channel, int partition, long fromOffset, long toOffset, String reason) {
+        return ServerFrame.newBuilder().setGap(Gap.newBuilder().setChannel(channel).setPartition(partition)
+                .setFromOffset(fromOffset).setToOffset(toOffset).setReason(reason)).build();
+    }
+
+    /** The server is about to close the connection, for {@code reason}. */
+    public static ServerFrame goAway(String reason) {
+        return ServerFrame.newBuilder().setGoAway(GoAway.newBuilder().setReason(reason)).build();
     }
 
     private static ServerFrame reply(Reply.Builder reply) {

@@ -60,8 +60,15 @@ public final class ConfigKeys {
             "Netty high write-buffer water mark per connection: above it a connection is not writable.");
     public static final ConfigKey WS_MAX_PENDING_BYTES = ConfigKey.ranged("ws.max.pending.bytes", LONG, "16777216",
             1, Long.MAX_VALUE,
-            "Outbound bytes that may be queued for one connection that does not read. Past this the "
-                    + "connection is closed with status 1008 (slow consumer), which bounds memory per connection.");
+            "Most bytes held for one connection: its outbound buffer plus the records its slow-consumer policy "
+                    + "keeps for it. Past this the connection is closed with a GoAway and status 1008 (slow "
+                    + "consumer), whatever its policy, which bounds memory per connection.");
+    public static final ConfigKey SLOW_CONSUMER_POLICY = ConfigKey.of("slow.consumer.policy", STRING, "*=conflate",
+            "What a connection above ws.write.buffer.high.bytes gets, per topic or channel: comma-separated "
+                    + "pattern=policy rules, first match wins, e.g. quotes*=conflate,inbox=disconnect,*=drop. "
+                    + "Policies: conflate (newest record per key until it drains), drop (then a Gap), disconnect "
+                    + "(GoAway, close 1008). A pattern without '/' matches the topic, one with '/' the channel "
+                    + "TOPIC/KEY; '*' matches anything. Unmatched records are conflated.");
     public static final ConfigKey IO_THREADS = ConfigKey.ranged("io.threads", INT, "0", 0, 1_024,
             "Netty event-loop threads serving connections. 0 means one per available processor.");
     public static final ConfigKey TRANSPORT = ConfigKey.of("transport", STRING, "auto",
@@ -89,7 +96,7 @@ public final class ConfigKeys {
     public static final List<ConfigKey> ALL = ConfigKey.list(
             DEV, TOPICS, PORT, BIND_ADDRESS, WS_PATH, WS_MAX_FRAME_BYTES, WS_MAX_CHANNEL_LENGTH,
             WS_MAX_SUBSCRIPTIONS, WS_IDLE_TIMEOUT_MS, WS_PING_INTERVAL_MS, WS_WRITE_BUFFER_LOW_BYTES,
-            WS_WRITE_BUFFER_HIGH_BYTES, WS_MAX_PENDING_BYTES, IO_THREADS, TRANSPORT, ADMIN_PORT,
+            WS_WRITE_BUFFER_HIGH_BYTES, WS_MAX_PENDING_BYTES, SLOW_CONSUMER_POLICY, IO_THREADS, TRANSPORT, ADMIN_PORT,
             ADMIN_BIND_ADDRESS, PUBLISH_ENABLED, PUBLISH_TIMEOUT_MS, METADATA_REFRESH_MS, DEV_KAFKA_PORT,
             DEV_FEED_RATE, DEV_FEED_SYMBOLS);
 

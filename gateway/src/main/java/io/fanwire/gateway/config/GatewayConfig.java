@@ -2,6 +2,7 @@ package io.fanwire.gateway.config;
 
 import static io.fanwire.gateway.config.ConfigKeys.*;
 
+import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +30,7 @@ public record GatewayConfig(
         int writeBufferLowBytes,
         int writeBufferHighBytes,
         long maxPendingBytes,
+        SlowConsumerPolicies slowConsumerPolicies,
         int ioThreads,
         Transport transport,
         int adminPort,
@@ -117,6 +119,7 @@ public record GatewayConfig(
                 (Integer) values.get(WS_WRITE_BUFFER_LOW_BYTES.name()),
                 (Integer) values.get(WS_WRITE_BUFFER_HIGH_BYTES.name()),
                 (Long) values.get(WS_MAX_PENDING_BYTES.name()),
+                parsePolicies((String) values.get(SLOW_CONSUMER_POLICY.name())),
                 (Integer) values.get(IO_THREADS.name()),
                 parseTransport(transport),
                 (Integer) values.get(ADMIN_PORT.name()),
@@ -128,6 +131,14 @@ public record GatewayConfig(
                 (Integer) values.get(DEV_FEED_RATE.name()),
                 (Integer) values.get(DEV_FEED_SYMBOLS.name()),
                 kafka);
+    }
+
+    private static SlowConsumerPolicies parsePolicies(String value) {
+        try {
+            return SlowConsumerPolicies.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(SLOW_CONSUMER_POLICY.name() + ": " + e.getMessage());
+        }
     }
 
     private static Transport parseTransport(String value) {
@@ -145,8 +156,8 @@ public record GatewayConfig(
         k.put("bootstrap.servers", bootstrapServers);
         return new GatewayConfig(dev, topics, port, bindAddress, wsPath, maxFrameBytes, maxChannelLength,
                 maxSubscriptions, idleTimeout, pingInterval, writeBufferLowBytes, writeBufferHighBytes,
-                maxPendingBytes, ioThreads, transport, adminPort, adminBindAddress, publishEnabled, publishTimeout,
-                metadataRefresh, devKafkaPort, devFeedRate, devFeedSymbols, k);
+                maxPendingBytes, slowConsumerPolicies, ioThreads, transport, adminPort, adminBindAddress,
+                publishEnabled, publishTimeout, metadataRefresh, devKafkaPort, devFeedRate, devFeedSymbols, k);
     }
 
     /** The Kafka brokers, {@code host:port,...}. In dev mode only after {@link #withBootstrapServers}. */

@@ -1,8 +1,11 @@
 package io.fanwire.gateway.session;
 
 import io.fanwire.gateway.codec.EncodedRecord;
+import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.codec.Subprotocol;
+import io.fanwire.gateway.policy.SlowConsumerPolicy;
 import io.fanwire.gateway.subscription.ChannelName;
+import io.fanwire.protocol.v1.ServerFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -15,9 +18,18 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One WebSocket connection as the fan-out sees it: where to write, in which subprotocol, what it is
- * subscribed to, and whether it has unflushed writes.
+ * subscribed to, whether it has unflushed writes, and, while it does not read fast enough, what its
+ * slow-consumer policy holds back for it ({@link Backlog}).
  *
- * <p>Event loop only: created, used and dropped on the connection's own loop.
+ * <p>Slow consumers: the channel's write-buffer water marks are the trigger. Above the high mark each record
+ * gets its topic's {@link SlowConsumerPolicy} (conflate, drop, disconnect); once Netty reports the channel
+ * writable again (below the low mark) the held records and {@code Gap}s are written, in order, before any newer
+ * record. {@code ws.max.pending.bytes} bounds the outbound buffer plus what is held: past it the connection
+ * gets a {@code GoAway} and close 1008, whatever the policy.
+ *
+ * <p>Event loop only: created, used and dropped on the connection's own loop. Ownership: record frames are
+ * written as retained duplicates that the channel releases; the backlog holds one reference per held record
+ * until it is written, replaced or the connection closes ({@link #discard}).
  */
 public final class Session {
 
@@ -25,6 +37,8 @@ public final class Session {
     private static final String WEBSOCKET_ENCODER = "wsencoder";
     /** How long a slow consumer has to read its close frame before the connection is cut. */
     private static final long SLOW_CONSUMER_CLOSE_GRACE_MS = 1_000;
+    /** Reason of the GoAway, Gap and close frame a slow consumer gets. */
+    static final String SLOW_CONSUMER = "slow consumer";
 
     private final ChannelHandlerContext ctx;
     /** Where record frames are written: just below the WebSocket encoder, which they need not visit. */
@@ -33,6 +47,9 @@ public final class Session {
     private final int loopIndex;
     private final SessionServices services;
     private final Set<ChannelName> channels = new LinkedHashSet<>();
+    /** What this connection is owed while it is behind; made, with its writer, the first time it falls behind. */
+    private Backlog backlog;
+    private BacklogWriter backlogWriter;
     private boolean flushPending;
     private boolean closing;
 
@@ -63,8 +80,11 @@ public final class Session {
 
     /**
      * Writes {@code record}'s frame without flushing, and returns the bytes written: 0 when the session is
-     * closing, or -1 when this write would queue more than {@code ws.max.pending.bytes} for a client that
-     * does not read, in which case the session starts closing with status 1008.
+     * closing or the record's slow-consumer policy kept or dropped it, or -1 when the session started closing
+     * because it does not read (status 1008).
+     *
+     * <p>A healthy connection (writable, nothing held back) takes the first branch only: one duplicate of the
+     * shared frame, no other allocation. Past the high water mark the record's policy applies.
      */
     public int write(EncodedRecord record) {
         if (closing) {
@@ -74,6 +94,13 @@ public final class Session {
         if (pending == null) {
             return 0;
         }
+        if (pending.isWritable() && (backlog == null || backlog.isEmpty())) {
+            return writeNow(record, pending);
+        }
+        return writeWhileBehind(record, pending);
+    }
+
+    private int writeNow(EncodedRecord record, ChannelOutboundBuffer pending) {
         ByteBuf frame = record.frame(protocol, ctx.alloc());
         if (pending.totalPendingWriteBytes() + frame.readableBytes() > services.maxPendingBytes()) {
             closeAsSlowConsumer();
@@ -81,6 +108,111 @@ public final class Session {
         }
         frameOut.write(frame.retainedDuplicate(), frameOut.voidPromise());
         return frame.readableBytes();
+    }
+
+    /** Above the high water mark, or with records held back: the record's slow-consumer policy decides. */
+    private int writeWhileBehind(EncodedRecord record, ChannelOutboundBuffer pending) {
+        if ((backlog == null || backlog.isEmpty()) && flushPending) {
+            // Part of what is queued may be this very drain's writes, not yet handed to the socket: hand them
+            // over first, so that only a connection whose socket is really full counts as behind.
+            ctx.flush();
+            pending = ctx.channel().unsafe().outboundBuffer();
+            if (closing || pending == null) {
+                return 0;
+            }
+            if (pending.isWritable()) {
+                return writeNow(record, pending);
+            }
+        }
+        if (pending.isWritable() && backlog != null && !backlog.isEmpty()) {
+            // Caught up, and the writability event has not been handled yet: pay what is owed first.
+            writabilityChanged();
+            if (closing) {
+                return 0;
+            }
+            if (backlog.isEmpty() && pending.isWritable()) {
+                return writeNow(record, pending);
+            }
+        }
+        SlowConsumerPolicy policy = services.slowConsumerPolicies().policyFor(record.topic(), record.key());
+        if (policy == SlowConsumerPolicy.DISCONNECT) {
+            closeAsSlowConsumer();
+            return -1;
+        }
+        if (backlog == null) {
+            backlog = new Backlog(protocol, ctx.alloc());
+            backlogWriter = new BacklogWriter();
+        }
+        if (policy == SlowConsumerPolicy.CONFLATE && record.key() != null) {
+            if (backlog.conflate(record)) {
+                services.metrics().recordsConflated(1);
+            }
+        } else {
+            backlog.drop(record);
+            services.metrics().recordsDropped(1);
+        }
+        if (pending.totalPendingWriteBytes() + backlog.heldBytes() > services.maxPendingBytes()) {
+            closeAsSlowConsumer();
+            return -1;
+        }
+        return 0;
+    }
+
+    /**
+     * The connection's writability changed: once it is writable again, write what the backlog holds (gaps and
+     * conflated records, in order) for as long as it stays writable, and flush.
+     */
+    void writabilityChanged() {
+        if (closing || backlog == null || backlog.isEmpty() || !ctx.channel().isWritable()) {
+            return;
+        }
+        backlog.drainTo(backlogWriter);
+        ctx.flush();
+    }
+
+    /**
+     * A subscription was removed: forget held records that no remaining subscription wants, so that none is
+     * delivered after the unsubscribe's reply.
+     */
+    void unsubscribed() {
+        if (backlog != null && !backlog.isEmpty()) {
+            backlog.retainRecords(record -> channels.contains(new ChannelName(record.topic(), null))
+                    || channels.contains(new ChannelName(record.topic(), record.key())));
+        }
+    }
+
+    /** Releases everything held back: the connection is closed. Idempotent. */
+    void discard() {
+        if (backlog != null) {
+            backlog.discard();
+        }
+    }
+
+    /** Writes backlog entries for {@link #writabilityChanged}. */
+    private final class BacklogWriter implements Backlog.Writer {
+        @Override
+        public boolean writable() {
+            return !closing && ctx.channel().isWritable();
+        }
+
+        @Override
+        public void record(EncodedRecord record) {
+            ChannelOutboundBuffer pending = ctx.channel().unsafe().outboundBuffer();
+            if (pending != null) {
+                int written = writeNow(record, pending);
+                if (written > 0) {
+                    services.metrics().delivered(1, written);
+                }
+            }
+        }
+
+        @Override
+        public void gap(String topic, int partition, long fromOffset, long toOffset) {
+            ctx.write(ServerFrames.toWebSocketFrame(
+                    ServerFrames.gap(topic, partition, fromOffset, toOffset, SLOW_CONSUMER), protocol, ctx.alloc()),
+                    ctx.voidPromise());
+            services.metrics().gapSent();
+        }
     }
 
     /** Marks the session as having unflushed writes; true if it was not marked yet. */
@@ -112,10 +244,17 @@ public final class Session {
 
     private void closeAsSlowConsumer() {
         closing = true;
-        // The close frame queues behind what the client has not read: give it a moment, then cut.
-        ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.POLICY_VIOLATION, "slow consumer"))
+        discard();
+        // GoAway and close frame queue behind what the client has not read: give it a moment, then cut.
+        ctx.write(ServerFrames.toWebSocketFrame(goAway(SLOW_CONSUMER), protocol, ctx.alloc()), ctx.voidPromise());
+        ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.POLICY_VIOLATION, SLOW_CONSUMER))
                 .addListener(ChannelFutureListener.CLOSE);
         ctx.executor().schedule(() -> ctx.close(), SLOW_CONSUMER_CLOSE_GRACE_MS, TimeUnit.MILLISECONDS);
         services.metrics().slowConsumerDisconnected();
+    }
+
+    /** The GoAway that precedes a close the server starts. */
+    private static ServerFrame goAway(String reason) {
+        return ServerFrames.goAway(reason);
     }
 }

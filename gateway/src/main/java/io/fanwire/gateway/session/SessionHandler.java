@@ -74,9 +74,16 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             }
         }
         session.channels().clear();
+        session.discard();
         services.metrics().subscriptionsChanged(-removed);
         services.metrics().connectionClosed();
         ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        session.writabilityChanged();
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
@@ -156,6 +163,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (session.channels().remove(channel)) {
             services.subscriptions().remove(session.loopIndex(), session, channel);
             services.metrics().subscriptionsChanged(-1);
+            session.unsubscribed();
         }
         return ServerFrames.ok(id);
     }

@@ -1,12 +1,13 @@
 package io.fanwire.gateway.session;
 
 import io.fanwire.gateway.admin.GatewayMetrics;
+import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import io.fanwire.gateway.publish.KafkaPublisher;
 import io.fanwire.gateway.subscription.Subscriptions;
 import java.time.Duration;
 
 /**
- * What every connection's {@link SessionHandler} shares: limits, the subscription tables, metrics and the
+ * What every connection's {@link SessionHandler} shares: limits, slow-consumer policies, the subscription tables, metrics and the
  * publisher. Immutable; any thread.
  *
  * @param publisher null when {@code publish.enabled} is false
@@ -18,6 +19,7 @@ public record SessionServices(
         int maxChannelLength,
         int maxSubscriptions,
         long maxPendingBytes,
+        SlowConsumerPolicies slowConsumerPolicies,
         Duration idleTimeout,
         Duration pingInterval) {
 }

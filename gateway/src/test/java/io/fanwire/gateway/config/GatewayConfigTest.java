@@ -55,6 +55,8 @@ class GatewayConfigTest {
                 Map.of("kafka.bootstrap.servers", "k:9092"));
         assertMessage("ws.write.buffer.low.bytes (10) must not exceed ws.write.buffer.high.bytes (5)",
                 Map.of("ws.write.buffer.low.bytes", "10", "ws.write.buffer.high.bytes", "5"));
+        assertMessage("slow.consumer.policy: unknown policy 'fast': use conflate, drop or disconnect",
+                Map.of("slow.consumer.policy", "quotes=fast", "kafka.bootstrap.servers", "k:9092", "topics", "q"));
         assertThrows(ConfigException.class, () -> ConfigLoader.parse(List.of("--nope", "1")));
         assertThrows(ConfigException.class, () -> ConfigLoader.parse(List.of("--port")));
     }

@@ -1,5 +1,7 @@
 package io.fanwire.gateway.testing;
 
+import com.google.protobuf.util.JsonFormat;
+import io.fanwire.protocol.v1.ServerFrame;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +20,7 @@ public final class RawWebSocket implements AutoCloseable {
     private final Socket socket;
     private final OutputStream out;
     private final InputStream in;
+    private int closeStatus = -1;
 
     private RawWebSocket(Socket socket) throws IOException {
         this.socket = socket;
@@ -74,6 +77,16 @@ public final class RawWebSocket implements AutoCloseable {
         public int closeStatus() {
             return ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
         }
+
+        /** A text frame parsed as {@code fanwire.v1.json}, a binary one as protobuf; null for other opcodes. */
+        public ServerFrame serverFrame() throws IOException {
+            if (opcode == 0x1) {
+                ServerFrame.Builder builder = ServerFrame.newBuilder();
+                JsonFormat.parser().merge(new String(payload, StandardCharsets.UTF_8), builder);
+                return builder.build();
+            }
+            return opcode == 0x2 ? ServerFrame.parseFrom(payload) : null;
+        }
     }
 
     /** Reads the next server frame (server frames are unmasked); null when the connection ended. */
@@ -94,6 +107,30 @@ public final class RawWebSocket implements AutoCloseable {
         }
         byte[] payload = in.readNBytes((int) length);
         return new Frame(b0 & 0x0F, payload);
+    }
+
+    /**
+     * Reads the next {@code ServerFrame}: text frames as {@code fanwire.v1.json}, binary ones as protobuf;
+     * WebSocket pings and pongs are skipped. Returns null at a Close frame (its status is then
+     * {@link #closeStatus}) or when the connection ended.
+     */
+    public ServerFrame readServerFrame() throws IOException {
+        for (Frame frame; (frame = readFrame()) != null; ) {
+            if (frame.opcode() == 0x8) {
+                closeStatus = frame.closeStatus();
+                return null;
+            }
+            ServerFrame parsed = frame.serverFrame();
+            if (parsed != null) {
+                return parsed;
+            }
+        }
+        return null;
+    }
+
+    /** The status of the Close frame {@link #readServerFrame} met, or -1. */
+    public int closeStatus() {
+        return closeStatus;
     }
 
     /** Sends one masked, final frame with {@code opcode}. */

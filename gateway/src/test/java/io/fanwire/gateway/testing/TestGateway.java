@@ -69,6 +69,16 @@ public final class TestGateway {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /** The value of an unlabelled metric in {@code /metrics}' rendering; fails if there is no such metric. */
+    public static long metric(Gateway gateway, String name) {
+        for (String line : gateway.metrics().render().split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Long.parseLong(line.substring(name.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no metric " + name);
+    }
+
     /** Polls {@code condition} every 20 ms until true; fails after {@link WsTestClient#WAIT}. */
     public static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + WsTestClient.WAIT.toNanos();
