@@ -2,7 +2,12 @@ package io.fanwire.gateway;
 
 import io.fanwire.gateway.admin.AdminServer;
 import io.fanwire.gateway.admin.GatewayMetrics;
+import io.fanwire.gateway.auth.AccessRules;
+import io.fanwire.gateway.auth.Authenticator;
+import io.fanwire.gateway.auth.TokenVerifier;
+import io.fanwire.gateway.auth.VerificationKeys;
 import io.fanwire.gateway.config.GatewayConfig;
+import io.fanwire.gateway.config.SecurityConfig;
 import io.fanwire.gateway.dev.DemoFeed;
 import io.fanwire.gateway.dev.EmbeddedKafkaBroker;
 import io.fanwire.gateway.fanout.Fanout;
@@ -15,6 +20,7 @@ import io.fanwire.gateway.transport.Transports;
 import io.fanwire.gateway.transport.WebSocketServer;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -26,7 +32,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The composition root: the one place that knows every package. {@link #start} wires configuration →
- * (dev: embedded broker and demo feed) → event loops → subscription tables → ingest → fan-out → listeners.
+ * (dev: embedded broker and demo feed) → event loops → subscription tables → token keys and access rules →
+ * ingest → fan-out → listeners.
  *
  * <p>The data path, from Kafka record to client frame:
  * {@link KafkaIngest} (poll, encode each record once: {@code EncodedRecord}) →
@@ -92,10 +99,20 @@ public final class Gateway implements AutoCloseable {
                 publisher = new KafkaPublisher(config.kafka(), config.publishTimeout());
                 resources.push(publisher);
             }
+            SecurityConfig security = config.security();
+            TokenVerifier verifier = null;
+            if (security.verifiesTokens()) {
+                VerificationKeys keys = VerificationKeys.load(security.hs256Secret(), security.publicKeyFile(),
+                        security.jwksFile(), security.jwksReload());
+                resources.push(keys);
+                verifier = new TokenVerifier(keys, security.issuer(), security.audience(), security.clockSkew(),
+                        Clock.systemUTC());
+            }
             SessionServices services = new SessionServices(subscriptions, metrics, publisher,
                     config.maxChannelLength(), config.maxSubscriptions(), config.maxPendingBytes(),
                     config.slowConsumerPolicies(),
-                    config.idleTimeout(), config.pingInterval());
+                    config.idleTimeout(), config.pingInterval(),
+                    new Authenticator(verifier, security.anonymous()), AccessRules.parse(security.rules()));
 
             Fanout fanout = new Fanout(subscriptions, metrics);
             KafkaIngest ingest = new KafkaIngest(config.kafka(), config.topics(), config.metadataRefresh(),
@@ -111,7 +128,8 @@ public final class Gateway implements AutoCloseable {
 
             AtomicBoolean closing = new AtomicBoolean();
             AdminServer adminServer = AdminServer.bind(config.adminBindAddress(), config.adminPort(), acceptor,
-                    transports.serverChannel(), () -> !closing.get() && ingest.ready(), metrics);
+                    transports.serverChannel(), () -> !closing.get() && ingest.ready(), metrics,
+                    config.security().adminToken());
             resources.push(adminServer);
 
             if (config.dev() && config.devFeedRate() > 0) {

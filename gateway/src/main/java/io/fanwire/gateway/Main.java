@@ -40,6 +40,11 @@ public final class Main {
         Gateway gateway;
         try {
             gateway = Gateway.start(config);
+        } catch (ConfigException e) {
+            // Some settings (access rules, key files) can only be checked while starting.
+            System.err.println("fanwire: " + e.getMessage());
+            System.exit(2);
+            return;
         } catch (Exception e) {
             log.error("could not start: {}", e.getMessage(), e);
             System.exit(1);

@@ -1,6 +1,8 @@
 package io.fanwire.benchmarks.jmh;
 
 import io.fanwire.gateway.admin.GatewayMetrics;
+import io.fanwire.gateway.auth.AccessRules;
+import io.fanwire.gateway.auth.Authenticator;
 import io.fanwire.gateway.codec.EncodedRecord;
 import io.fanwire.gateway.codec.Subprotocol;
 import io.fanwire.gateway.fanout.LoopDelivery;
@@ -127,7 +129,8 @@ public class FanoutBenchmark {
 
         metrics = new GatewayMetrics();
         SessionServices services = new SessionServices(null, metrics, null, 256, 1000, Long.MAX_VALUE,
-                SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), Duration.ofSeconds(60), Duration.ofSeconds(20));
+                SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), Duration.ofSeconds(60), Duration.ofSeconds(20),
+                new Authenticator(null, true), AccessRules.parse("any * anyone"));
         table = new SubscriptionTable<>();
         ChannelName wholeTopic = ChannelName.parse(SampleRecords.TOPIC, 256);
         embedded = new EmbeddedChannel[channels];

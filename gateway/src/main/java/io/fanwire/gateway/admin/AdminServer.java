@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
  * The admin listener: {@code GET /healthz} (200 while the process serves), {@code GET /readyz} (200 once
  * every served partition is assigned and read from the live end, 503 before that and while shutting down)
  * and {@code GET /metrics} (Prometheus text format). Runs on the given event loops; requests are tiny.
+ * Every request other than GET or HEAD changes state and must pass {@link AdminTokenCheck} first, so that
+ * endpoints added later are covered without further work.
  */
 public final class AdminServer implements AutoCloseable {
 
@@ -44,14 +46,16 @@ public final class AdminServer implements AutoCloseable {
 
     public static AdminServer bind(String address, int port, EventLoopGroup group,
                                    Class<? extends ServerChannel> channelType,
-                                   BooleanSupplier ready, GatewayMetrics metrics) throws InterruptedException {
+                                   BooleanSupplier ready, GatewayMetrics metrics, String adminToken)
+            throws InterruptedException {
+        AdminTokenCheck tokenCheck = new AdminTokenCheck(adminToken, metrics);
         Channel channel = new ServerBootstrap()
                 .group(group)
                 .channel(channelType)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192),
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192), tokenCheck,
                                 new AdminHandler(ready, metrics));
                     }
                 })

@@ -29,6 +29,7 @@ public final class GatewayMetrics {
     private final LongAdder gapsSent = new LongAdder();
     private final LongAdder published = new LongAdder();
     private volatile Supplier<Map<String, Long>> lagByPartition = Map::of;
+    private final LongAdder[] authRejections = adders(AuthRejection.values().length);
 
     public void connectionOpened() {
         connections.incrementAndGet();
@@ -78,6 +79,10 @@ public final class GatewayMetrics {
         published.increment();
     }
 
+    public void authRejected(AuthRejection reason) {
+        authRejections[reason.ordinal()].increment();
+    }
+
     /** Where {@code fanwire_consumer_lag} comes from: partition ("topic-N") to records behind the log end. */
     public void lagSource(Supplier<Map<String, Long>> source) {
         this.lagByPartition = source;
@@ -117,6 +122,12 @@ public final class GatewayMetrics {
         gauge(out, "fanwire_direct_memory_used_bytes",
                 "Direct memory held by Netty's pooled allocator (arenas, including free space in them).",
                 PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory());
+        out.append("# HELP fanwire_auth_rejections_total Upgrades and requests refused by authentication or "
+                + "access rules, by reason.\n# TYPE fanwire_auth_rejections_total counter\n");
+        for (AuthRejection reason : AuthRejection.values()) {
+            out.append("fanwire_auth_rejections_total{reason=\"").append(reason.label()).append("\"} ")
+                    .append(authRejections[reason.ordinal()].sum()).append('\n');
+        }
         out.append("# HELP fanwire_consumer_lag Records between the gateway's position and the log end.\n")
                 .append("# TYPE fanwire_consumer_lag gauge\n");
         lagByPartition.get().forEach((partition, lag) -> {
@@ -126,6 +137,14 @@ public final class GatewayMetrics {
                     .append(lag).append('\n');
         });
         return out.toString();
+    }
+
+    private static LongAdder[] adders(int count) {
+        LongAdder[] adders = new LongAdder[count];
+        for (int i = 0; i < count; i++) {
+            adders[i] = new LongAdder();
+        }
+        return adders;
     }
 
     private static void gauge(StringBuilder out, String name, String help, long value) {

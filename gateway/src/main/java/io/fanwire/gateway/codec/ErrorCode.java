@@ -6,10 +6,12 @@ public enum ErrorCode {
     BAD_REQUEST,
     /** The channel's topic is not served by this gateway. */
     NOT_FOUND,
-    /** The request is not allowed (publishing disabled). */
+    /** The access rules do not allow this request, or publishing is disabled. */
     FORBIDDEN,
     /** A per-connection limit was reached. */
     LIMIT_EXCEEDED,
     /** Kafka did not acknowledge a publish in time. */
-    UNAVAILABLE
+    UNAVAILABLE,
+    /** A Refresh carried a token that is not valid; the connection keeps its previous token. */
+    UNAUTHENTICATED
 }

@@ -75,8 +75,11 @@ public final class ConfigKeys {
             "Socket transport: auto (epoll where available, else nio), epoll or nio.");
     public static final ConfigKey ADMIN_PORT = ConfigKey.ranged("admin.port", INT, "9090", 0, MAX_PORT,
             "TCP port of the admin listener (/healthz, /readyz, /metrics). 0 picks a free port.");
-    public static final ConfigKey ADMIN_BIND_ADDRESS = ConfigKey.of("admin.bind.address", STRING, "0.0.0.0",
-            "Address the admin listener binds to.");
+    public static final ConfigKey ADMIN_BIND_ADDRESS = ConfigKey.of("admin.bind.address", STRING, "127.0.0.1",
+            "Address the admin listener binds to. Loopback by default: expose it deliberately.");
+    public static final ConfigKey ADMIN_TOKEN = ConfigKey.of("admin.token", STRING, null,
+            "Bearer token that every admin request other than GET or HEAD (the state-changing ones) must carry "
+                    + "in Authorization. Unset: such requests get 403.");
     public static final ConfigKey PUBLISH_ENABLED = ConfigKey.of("publish.enabled", BOOLEAN, "false",
             "Let clients publish to served topics. When false, Publish gets FORBIDDEN.");
     public static final ConfigKey PUBLISH_TIMEOUT_MS = ConfigKey.ranged("publish.timeout.ms", LONG, "10000",
@@ -92,12 +95,40 @@ public final class ConfigKeys {
     public static final ConfigKey DEV_FEED_SYMBOLS = ConfigKey.ranged("dev.feed.symbols", INT, "50", 1, 10_000,
             "Dev mode: how many symbols the demo feed quotes.");
 
+    public static final ConfigKey AUTH_ANONYMOUS = ConfigKey.of("auth.anonymous", BOOLEAN, null,
+            "Accept WebSocket upgrades that carry no token. Default: true in dev mode, false otherwise. "
+                    + "A token that is present but invalid is refused either way (401).");
+    public static final ConfigKey AUTH_HS256_SECRET = ConfigKey.of("auth.hs256.secret", STRING, null,
+            "Shared secret (UTF-8, at least 32 bytes) that verifies HS256 tokens. Pinned to HS256.");
+    public static final ConfigKey AUTH_PUBLIC_KEY_FILE = ConfigKey.of("auth.public.key.file", STRING, null,
+            "PEM file with one public key (BEGIN PUBLIC KEY): RSA (2048 bits or more) verifies RS256 tokens "
+                    + "only, EC P-256 verifies ES256 tokens only.");
+    public static final ConfigKey AUTH_JWKS_FILE = ConfigKey.of("auth.jwks.file", STRING, null,
+            "JWKS file (RFC 7517) of verification keys. Every key must name its alg (HS256, RS256 or ES256), "
+                    + "which pins it. Re-read when its content changes; a broken file keeps the previous keys.");
+    public static final ConfigKey AUTH_JWKS_RELOAD_MS = ConfigKey.ranged("auth.jwks.reload.ms", LONG, "5000",
+            100, Long.MAX_VALUE, "How often auth.jwks.file is checked for changes.");
+    public static final ConfigKey AUTH_ISSUER = ConfigKey.of("auth.issuer", STRING, null,
+            "When set, a token's iss claim must equal it.");
+    public static final ConfigKey AUTH_AUDIENCE = ConfigKey.of("auth.audience", STRING, null,
+            "When set, a token's aud claim must contain it.");
+    public static final ConfigKey AUTH_CLOCK_SKEW_MS = ConfigKey.ranged("auth.clock.skew.ms", LONG, "30000", 0,
+            300_000, "Tolerance when checking a token's exp and nbf against this node's clock.");
+    public static final ConfigKey AUTH_RULES = ConfigKey.of("auth.rules", STRING,
+            "subscribe inbox/{sub} authenticated; any inbox nobody; any inbox/* nobody; any * anyone",
+            "Access rules, separated by ';': ACTION PATTERN WHO. ACTION is subscribe, publish or any; PATTERN "
+                    + "is a channel with wildcards and {sub} for the token's subject; WHO is anyone, authenticated, "
+                    + "nobody or claim:NAME=VALUE. The first rule whose action and pattern match decides; no match "
+                    + "means FORBIDDEN. Syntax and examples: docs/security.md.");
+
     /** Every key, in the order the reference page lists them. */
     public static final List<ConfigKey> ALL = ConfigKey.list(
             DEV, TOPICS, PORT, BIND_ADDRESS, WS_PATH, WS_MAX_FRAME_BYTES, WS_MAX_CHANNEL_LENGTH,
             WS_MAX_SUBSCRIPTIONS, WS_IDLE_TIMEOUT_MS, WS_PING_INTERVAL_MS, WS_WRITE_BUFFER_LOW_BYTES,
             WS_WRITE_BUFFER_HIGH_BYTES, WS_MAX_PENDING_BYTES, SLOW_CONSUMER_POLICY, IO_THREADS, TRANSPORT, ADMIN_PORT,
-            ADMIN_BIND_ADDRESS, PUBLISH_ENABLED, PUBLISH_TIMEOUT_MS, METADATA_REFRESH_MS, DEV_KAFKA_PORT,
+            ADMIN_BIND_ADDRESS, ADMIN_TOKEN, AUTH_ANONYMOUS, AUTH_HS256_SECRET, AUTH_PUBLIC_KEY_FILE,
+            AUTH_JWKS_FILE, AUTH_JWKS_RELOAD_MS, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_CLOCK_SKEW_MS, AUTH_RULES,
+            PUBLISH_ENABLED, PUBLISH_TIMEOUT_MS, METADATA_REFRESH_MS, DEV_KAFKA_PORT,
             DEV_FEED_RATE, DEV_FEED_SYMBOLS);
 
     /** The key with this name, or null. */

@@ -15,6 +15,7 @@ import java.util.TreeMap;
  * where the strings come from (file, environment, flags) is {@link ConfigLoader}'s business.
  *
  * @param kafka Kafka client properties, {@code kafka.} prefix removed (for example {@code bootstrap.servers})
+ * @param security authentication, access rules and the admin token
  */
 public record GatewayConfig(
         boolean dev,
@@ -41,7 +42,8 @@ public record GatewayConfig(
         int devKafkaPort,
         int devFeedRate,
         int devFeedSymbols,
-        Map<String, String> kafka) {
+        Map<String, String> kafka,
+        SecurityConfig security) {
 
     /** The demo topics that dev mode creates and serves. */
     public static final List<String> DEV_TOPICS = List.of("quotes", "trades", "inbox");
@@ -130,7 +132,18 @@ public record GatewayConfig(
                 (Integer) values.get(DEV_KAFKA_PORT.name()),
                 (Integer) values.get(DEV_FEED_RATE.name()),
                 (Integer) values.get(DEV_FEED_SYMBOLS.name()),
-                kafka);
+                kafka,
+                new SecurityConfig(
+                        (Boolean) values.getOrDefault(AUTH_ANONYMOUS.name(), dev),
+                        (String) values.get(AUTH_HS256_SECRET.name()),
+                        (String) values.get(AUTH_PUBLIC_KEY_FILE.name()),
+                        (String) values.get(AUTH_JWKS_FILE.name()),
+                        Duration.ofMillis((Long) values.get(AUTH_JWKS_RELOAD_MS.name())),
+                        (String) values.get(AUTH_ISSUER.name()),
+                        (String) values.get(AUTH_AUDIENCE.name()),
+                        Duration.ofMillis((Long) values.get(AUTH_CLOCK_SKEW_MS.name())),
+                        (String) values.get(AUTH_RULES.name()),
+                        (String) values.get(ADMIN_TOKEN.name())));
     }
 
     private static SlowConsumerPolicies parsePolicies(String value) {
@@ -157,7 +170,8 @@ public record GatewayConfig(
         return new GatewayConfig(dev, topics, port, bindAddress, wsPath, maxFrameBytes, maxChannelLength,
                 maxSubscriptions, idleTimeout, pingInterval, writeBufferLowBytes, writeBufferHighBytes,
                 maxPendingBytes, slowConsumerPolicies, ioThreads, transport, adminPort, adminBindAddress,
-                publishEnabled, publishTimeout, metadataRefresh, devKafkaPort, devFeedRate, devFeedSymbols, k);
+                publishEnabled, publishTimeout, metadataRefresh, devKafkaPort, devFeedRate, devFeedSymbols, k,
+                security);
     }
 
     /** The Kafka brokers, {@code host:port,...}. In dev mode only after {@link #withBootstrapServers}. */

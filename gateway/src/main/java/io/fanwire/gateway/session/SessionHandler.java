@@ -1,5 +1,7 @@
 package io.fanwire.gateway.session;
 
+import io.fanwire.gateway.auth.AccessRules;
+import io.fanwire.gateway.auth.Principal;
 import io.fanwire.gateway.codec.BadFrameException;
 import io.fanwire.gateway.codec.ClientFrameDecoder;
 import io.fanwire.gateway.codec.ErrorCode;
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The last handler of an upgraded connection: answers requests (subscribe, unsubscribe, publish, ping,
- * refresh), answers WebSocket control frames, and ends idle connections. Record delivery does not pass
+ * refresh), checks them against the access rules, answers WebSocket control frames, and ends idle
+ * connections and those whose token expired ({@link SessionCredentials}). Record delivery does not pass
  * through here: the fan-out writes to the {@link Session} directly.
  *
  * <p>Event loop only. Releases every frame it reads.
@@ -48,25 +51,37 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
     };
 
+    /** Close status when a token expires without a Refresh (application range, protocol/PROTOCOL.md §7). */
+    static final WebSocketCloseStatus TOKEN_EXPIRED = new WebSocketCloseStatus(4001, "token expired");
+
     private final Subprotocol protocol;
     private final SessionServices services;
+    private final Principal principal;
     private Session session;
+    private SessionCredentials credentials;
     private int idlePeriods;
 
-    public SessionHandler(Subprotocol protocol, SessionServices services) {
+    /** {@code principal}: who the upgrade request authenticated as. */
+    public SessionHandler(Subprotocol protocol, SessionServices services, Principal principal) {
         this.protocol = protocol;
         this.services = services;
+        this.principal = principal;
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         int loopIndex = services.subscriptions().indexOf(ctx.channel().eventLoop());
         session = new Session(ctx, protocol, loopIndex, services);
+        credentials = new SessionCredentials(ctx.executor(), services, principal, () -> {
+            reply(ctx, ServerFrames.goAway("token expired: send Refresh with a new token before it expires"));
+            session.close(TOKEN_EXPIRED, TOKEN_EXPIRED.reasonText());
+        });
         services.metrics().connectionOpened();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        credentials.cancel();
         int removed = 0;
         for (ChannelName channel : session.channels()) {
             if (services.subscriptions().remove(session.loopIndex(), session, channel)) {
@@ -120,7 +135,8 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             case SUBSCRIBE -> reply(ctx, subscribe(id, request.getSubscribe()));
             case UNSUBSCRIBE -> reply(ctx, unsubscribe(id, request.getUnsubscribe().getChannel()));
             case PUBLISH -> publish(ctx, id, request.getPublish());
-            case PING, REFRESH -> reply(ctx, ServerFrames.ok(id));
+            case PING -> reply(ctx, ServerFrames.ok(id));
+            case REFRESH -> reply(ctx, credentials.refresh(id, request.getRefresh().getToken()));
             case KIND_NOT_SET -> reply(ctx, badRequest(id, "the frame names no request: set one of subscribe, "
                     + "unsubscribe, publish, ping or refresh"));
         }
@@ -141,6 +157,10 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (!services.subscriptions().serves(channel.topic())) {
             return ServerFrames.error(id, ErrorCode.NOT_FOUND, "topic " + channel.topic() + " is not served");
+        }
+        if (!credentials.allows(AccessRules.Action.SUBSCRIBE, subscribe.getChannel())) {
+            return ServerFrames.error(id, ErrorCode.FORBIDDEN, "the access rules do not let this connection "
+                    + "subscribe to " + subscribe.getChannel());
         }
         if (!session.channels().contains(channel) && session.channels().size() >= services.maxSubscriptions()) {
             return ServerFrames.error(id, ErrorCode.LIMIT_EXCEEDED,
@@ -182,6 +202,11 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (!services.subscriptions().serves(channel.topic())) {
             reply(ctx, ServerFrames.error(id, ErrorCode.NOT_FOUND, "topic " + channel.topic() + " is not served"));
+            return;
+        }
+        if (!credentials.allows(AccessRules.Action.PUBLISH, publish.getChannel())) {
+            reply(ctx, ServerFrames.error(id, ErrorCode.FORBIDDEN, "the access rules do not let this connection "
+                    + "publish to " + publish.getChannel()));
             return;
         }
         services.publisher().publish(channel, publish.getPayload().toByteArray(), publish.getHeadersMap())

@@ -2,15 +2,19 @@ package io.fanwire.gateway.session;
 
 import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.policy.SlowConsumerPolicies;
+import io.fanwire.gateway.auth.AccessRules;
+import io.fanwire.gateway.auth.Authenticator;
 import io.fanwire.gateway.publish.KafkaPublisher;
 import io.fanwire.gateway.subscription.Subscriptions;
 import java.time.Duration;
 
 /**
- * What every connection's {@link SessionHandler} shares: limits, slow-consumer policies, the subscription tables, metrics and the
- * publisher. Immutable; any thread.
+ * What every connection's {@link SessionHandler} shares: limits, slow-consumer policies, the subscription
+ * tables, metrics, the publisher, and authentication and access rules. Immutable; any thread.
  *
  * @param publisher null when {@code publish.enabled} is false
+ * @param authenticator verifies the tokens of upgrades and Refresh requests
+ * @param accessRules who may subscribe to and publish on which channels
  */
 public record SessionServices(
         Subscriptions<Session> subscriptions,
@@ -21,5 +25,7 @@ public record SessionServices(
         long maxPendingBytes,
         SlowConsumerPolicies slowConsumerPolicies,
         Duration idleTimeout,
-        Duration pingInterval) {
+        Duration pingInterval,
+        Authenticator authenticator,
+        AccessRules accessRules) {
 }

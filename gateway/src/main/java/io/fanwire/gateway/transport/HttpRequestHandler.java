@@ -1,5 +1,9 @@
 package io.fanwire.gateway.transport;
 
+import io.fanwire.gateway.admin.AuthRejection;
+import io.fanwire.gateway.auth.AuthException;
+import io.fanwire.gateway.auth.Authenticator;
+import io.fanwire.gateway.auth.Principal;
 import io.fanwire.gateway.codec.Subprotocol;
 import io.fanwire.gateway.session.SessionHandler;
 import io.fanwire.gateway.session.SessionServices;
@@ -28,9 +32,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Answers the one HTTP request of a connection before it becomes a WebSocket: the upgrade on
- * {@code ws.path} (with subprotocol negotiation), the demo page on {@code /}, and a plain-text HTTP error
- * for anything else (400 not an upgrade or no subprotocol we speak, 404 unknown path, 405 wrong method,
- * 426 unsupported WebSocket version).
+ * {@code ws.path} (with authentication and subprotocol negotiation), the demo page on {@code /}, and a
+ * plain-text HTTP error for anything else (400 not an upgrade or no subprotocol we speak, 401 missing or
+ * invalid token, 404 unknown path, 405 wrong method, 426 unsupported WebSocket version).
  *
  * <p>On a successful upgrade it rebuilds the pipeline into its WebSocket form (see
  * {@link GatewayChannelInitializer}) and removes itself. Event loop only.
@@ -73,6 +77,13 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
                     "expected a WebSocket upgrade (Upgrade: websocket) on " + settings.path() + "\n");
             return;
         }
+        Principal principal;
+        try {
+            principal = services.authenticator().authenticate(request);
+        } catch (AuthException e) {
+            refuseUnauthenticated(ctx, request, e);
+            return;
+        }
         String offered = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL);
         Subprotocol protocol = Subprotocol.negotiate(offered);
         if (protocol == null) {
@@ -108,8 +119,21 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
         pipeline.addAfter(GatewayChannelInitializer.REQUEST, GatewayChannelInitializer.WS_AGGREGATOR,
                 new WebSocketFrameAggregator(settings.maxFrameBytes()));
         pipeline.addAfter(GatewayChannelInitializer.WS_AGGREGATOR, GatewayChannelInitializer.SESSION,
-                new SessionHandler(protocol, services));
+                new SessionHandler(protocol, services, principal));
         pipeline.remove(this);
+    }
+
+    /** 401 with a {@code WWW-Authenticate} challenge (RFC 6750 §3); no WebSocket. */
+    private void refuseUnauthenticated(ChannelHandlerContext ctx, FullHttpRequest request, AuthException e) {
+        boolean tokenSent = request.headers().contains(HttpHeaderNames.AUTHORIZATION)
+                || new QueryStringDecoder(request.uri()).parameters().containsKey(Authenticator.TOKEN_PARAMETER);
+        services.metrics().authRejected(tokenSent ? AuthRejection.INVALID_TOKEN : AuthRejection.MISSING_TOKEN);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.UNAUTHORIZED, Unpooled.copiedBuffer(e.getMessage() + "\n", StandardCharsets.UTF_8));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE,
+                tokenSent ? "Bearer realm=\"fanwire\", error=\"invalid_token\"" : "Bearer realm=\"fanwire\"");
+        send(ctx, request, response);
     }
 
     private void servePage(ChannelHandlerContext ctx, FullHttpRequest request) {

@@ -73,4 +73,22 @@ class GatewayConfigTest {
         ConfigException e = assertThrows(ConfigException.class, () -> GatewayConfig.from(raw));
         assertEquals(expected, e.getMessage());
     }
+
+    @Test
+    void productionRefusesAnonymousClientsAndNeedsAKey() {
+        Map<String, String> production = Map.of("kafka.bootstrap.servers", "k:9092", "topics", "quotes");
+        ConfigException noKey = assertThrows(ConfigException.class, () -> GatewayConfig.from(production));
+        assertTrue(noKey.getMessage().contains("auth.anonymous is false"), noKey.getMessage());
+
+        Map<String, String> withKey = new java.util.HashMap<>(production);
+        withKey.put("auth.hs256.secret", "0123456789abcdef0123456789abcdef");
+        GatewayConfig config = GatewayConfig.from(withKey);
+        assertFalse(config.security().anonymous());
+        assertEquals("127.0.0.1", config.adminBindAddress());
+        assertFalse(config.security().toString().contains("0123456789abcdef"), "secrets stay out of logs");
+
+        withKey.put("auth.hs256.secret", "too-short");
+        assertThrows(ConfigException.class, () -> GatewayConfig.from(withKey));
+        assertTrue(GatewayConfig.from(Map.of()).security().anonymous(), "dev mode lets anonymous clients in");
+    }
 }

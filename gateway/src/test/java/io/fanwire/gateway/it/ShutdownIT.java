@@ -38,7 +38,8 @@ class ShutdownIT {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process gateway = new ProcessBuilder(java, "-jar", jar.toString(),
                 "--kafka-bootstrap", TestKafka.bootstrapServers(), "--topics", topic,
-                "--port", "0", "--admin-port", "0", "--bind-address", "127.0.0.1")
+                "--port", "0", "--admin-port", "0", "--bind-address", "127.0.0.1",
+                "--auth-anonymous", "true")
                 .redirectErrorStream(true).start();
         List<String> output = new ArrayList<>();
         CompletableFuture<Integer> port = new CompletableFuture<>();

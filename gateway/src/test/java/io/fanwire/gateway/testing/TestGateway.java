@@ -34,6 +34,8 @@ public final class TestGateway {
         raw.put("bind.address", "127.0.0.1");
         raw.put("admin.bind.address", "127.0.0.1");
         raw.put("io.threads", "2");
+        // Production mode refuses clients without a token; tests that are not about tokens opt out.
+        raw.put("auth.anonymous", "true");
         return raw;
     }
 

@@ -12,14 +12,17 @@ import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,18 +45,52 @@ public final class WsTestClient implements AutoCloseable {
     private final WebSocket socket;
     private volatile String closeReason;
 
-    private WsTestClient(URI uri, String subprotocol) throws Exception {
+    private WsTestClient(URI uri, String subprotocol, Map<String, String> headers) throws Exception {
         this.subprotocol = subprotocol;
+        this.socket = builder(subprotocol, headers).buildAsync(uri, new Listener())
+                .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    private static WebSocket.Builder builder(String subprotocol, Map<String, String> headers) {
         WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(WAIT);
         if (subprotocol != null) {
             builder.subprotocols(subprotocol);
         }
-        this.socket = builder.buildAsync(uri, new Listener()).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        headers.forEach(builder::header);
+        return builder;
     }
 
     /** Connects offering {@code subprotocol} (null: offer none). */
     public static WsTestClient connect(URI uri, String subprotocol) throws Exception {
-        return new WsTestClient(uri, subprotocol);
+        return new WsTestClient(uri, subprotocol, Map.of());
+    }
+
+    /** Connects offering {@code subprotocol} with extra request headers (for example Authorization). */
+    public static WsTestClient connect(URI uri, String subprotocol, Map<String, String> headers) throws Exception {
+        return new WsTestClient(uri, subprotocol, headers);
+    }
+
+    /** Connects with {@code Authorization: Bearer token}, JSON subprotocol. */
+    public static WsTestClient withToken(URI uri, String token) throws Exception {
+        return connect(uri, "fanwire.v1.json", Map.of("Authorization", "Bearer " + token));
+    }
+
+    /**
+     * Tries an upgrade that the server is expected to refuse and returns the HTTP status it answered with;
+     * fails if the upgrade succeeds.
+     */
+    public static int refusedUpgradeStatus(URI uri, Map<String, String> headers) throws Exception {
+        try {
+            WebSocket ws = builder("fanwire.v1.json", headers).buildAsync(uri, new WebSocket.Listener() { })
+                    .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            ws.abort();
+            throw new AssertionError("the upgrade to " + uri + " was accepted");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof WebSocketHandshakeException refused) {
+                return refused.getResponse().statusCode();
+            }
+            throw e;
+        }
     }
 
     public static WsTestClient json(URI uri) throws Exception {
@@ -108,6 +145,13 @@ public final class WsTestClient implements AutoCloseable {
     public Reply unsubscribe(String channel) throws Exception {
         long id = ids.incrementAndGet();
         send(ClientFrame.newBuilder().setId(id).setUnsubscribe(Unsubscribe.newBuilder().setChannel(channel)).build());
+        return awaitReply(id);
+    }
+
+    /** Sends any request with a fresh id and returns the reply. */
+    public Reply request(ClientFrame.Builder request) throws Exception {
+        long id = ids.incrementAndGet();
+        send(request.setId(id).build());
         return awaitReply(id);
     }
 
