@@ -72,6 +72,7 @@ public record GatewayConfig(
             throw new ConfigException("ws.write.buffer.low.bytes (" + writeBufferLowBytes
                     + ") must not exceed ws.write.buffer.high.bytes (" + writeBufferHighBytes + ")");
         }
+        security.requireAWayIn();
     }
 
     /**

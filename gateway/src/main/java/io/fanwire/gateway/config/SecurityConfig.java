@@ -42,7 +42,11 @@ public record SecurityConfig(
             throw new ConfigException("auth.hs256.secret must be at least " + MIN_HS256_SECRET_BYTES
                     + " bytes long (HS256 needs a 256-bit key)");
         }
-        if (!anonymous && !hasKeys(hs256Secret, publicKeyFile, jwksFile)) {
+    }
+
+    /** Throws unless clients can get in: anonymously, or with a token some configured key verifies. */
+    void requireAWayIn() {
+        if (!anonymous && !verifiesTokens()) {
             throw new ConfigException("auth.anonymous is false but no token key is configured: set "
                     + "auth.hs256.secret, auth.public.key.file or auth.jwks.file (or auth.anonymous=true to let "
                     + "clients in without a token)");

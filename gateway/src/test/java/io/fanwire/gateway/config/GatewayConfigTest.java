@@ -35,7 +35,7 @@ class GatewayConfigTest {
                 "FANWIRE_KAFKA_BOOTSTRAP_SERVERS", "env:9092");
         GatewayConfig config = ConfigLoader.load(ConfigLoader.parse(List.of(
                 "--config", file.toString(), "--ws-path=/flag", "--kafka-bootstrap", "flag:9092",
-                "--topics", "a,b")), env);
+                "--topics", "a,b", "--auth-anonymous", "true")), env);
         assertEquals(1001, config.port());
         assertEquals(2002, config.adminPort());
         assertEquals("/flag", config.wsPath());
