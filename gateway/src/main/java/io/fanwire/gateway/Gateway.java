@@ -13,17 +13,21 @@ import io.fanwire.gateway.dev.EmbeddedKafkaBroker;
 import io.fanwire.gateway.fanout.Fanout;
 import io.fanwire.gateway.ingest.KafkaIngest;
 import io.fanwire.gateway.publish.KafkaPublisher;
+import io.fanwire.gateway.session.IdleSweep;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.session.SessionServices;
 import io.fanwire.gateway.subscription.Subscriptions;
 import io.fanwire.gateway.transport.Transports;
 import io.fanwire.gateway.transport.WebSocketServer;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -108,10 +112,15 @@ public final class Gateway implements AutoCloseable {
                 verifier = new TokenVerifier(keys, security.issuer(), security.audience(), security.clockSkew(),
                         Clock.systemUTC());
             }
+            List<IdleSweep> idleSweeps = new ArrayList<>();
+            for (EventLoop loop : subscriptions.loops()) {
+                IdleSweep sweep = new IdleSweep(loop, config.pingInterval(), config.idleTimeout());
+                sweep.start();
+                idleSweeps.add(sweep);
+            }
             SessionServices services = new SessionServices(subscriptions, metrics, publisher,
                     config.maxChannelLength(), config.maxSubscriptions(), config.maxPendingBytes(),
-                    config.slowConsumerPolicies(),
-                    config.idleTimeout(), config.pingInterval(),
+                    config.slowConsumerPolicies(), config.maxFrameBytes(), List.copyOf(idleSweeps),
                     new Authenticator(verifier, security.anonymous()), AccessRules.parse(security.rules()));
 
             Fanout fanout = new Fanout(subscriptions, metrics);

@@ -16,7 +16,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.concurrent.FastThreadLocalThread;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -129,7 +128,7 @@ public class FanoutBenchmark {
 
         metrics = new GatewayMetrics();
         SessionServices services = new SessionServices(null, metrics, null, 256, 1000, Long.MAX_VALUE,
-                SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), Duration.ofSeconds(60), Duration.ofSeconds(20),
+                SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), 65_536, List.of(),
                 new Authenticator(null, true), AccessRules.parse("any * anyone"));
         table = new SubscriptionTable<>();
         ChannelName wholeTopic = ChannelName.parse(SampleRecords.TOPIC, 256);

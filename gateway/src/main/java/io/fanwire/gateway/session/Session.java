@@ -11,8 +11,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
-import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -46,12 +46,18 @@ public final class Session {
     private final Subprotocol protocol;
     private final int loopIndex;
     private final SessionServices services;
-    private final Set<ChannelName> channels = new LinkedHashSet<>();
+    private final Set<ChannelName> channels = new ChannelSet();
     /** What this connection is owed while it is behind; made, with its writer, the first time it falls behind. */
     private Backlog backlog;
     private BacklogWriter backlogWriter;
     private boolean flushPending;
     private boolean closing;
+    /** Whether the client sent anything since the last idle sweep. */
+    private boolean readSinceSweep;
+    /** Consecutive idle sweeps that found nothing read. */
+    private int idlePeriods;
+    /** This session's slot in its loop's {@link IdleSweep}; -1 when not registered. */
+    int sweepSlot = -1;
 
     /**
      * Made by {@link SessionHandler} when a connection upgrades; public so that benchmarks can drive the
@@ -231,6 +237,28 @@ public final class Session {
 
     boolean closing() {
         return closing;
+    }
+
+    /** Notes that the client sent something: it is not idle. */
+    void onRead() {
+        readSinceSweep = true;
+    }
+
+    /** Called by the loop's {@link IdleSweep} once per ping interval: ping a quiet client, or end it. */
+    void onIdleSweep(int idlePeriodsToClose) {
+        if (readSinceSweep) {
+            readSinceSweep = false;
+            idlePeriods = 0;
+            return;
+        }
+        if (closing) {
+            return;
+        }
+        if (++idlePeriods >= idlePeriodsToClose) {
+            close(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "idle timeout");
+        } else {
+            ctx.writeAndFlush(new PingWebSocketFrame(), ctx.voidPromise());
+        }
     }
 
     /** Sends a close frame with {@code status} and closes the connection once it is written. */

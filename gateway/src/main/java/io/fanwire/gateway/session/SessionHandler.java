@@ -12,19 +12,18 @@ import io.fanwire.protocol.v1.ClientFrame;
 import io.fanwire.protocol.v1.Publish;
 import io.fanwire.protocol.v1.ServerFrame;
 import io.fanwire.protocol.v1.Subscribe;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.handler.timeout.IdleState;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import org.apache.kafka.common.errors.RetriableException;
@@ -33,9 +32,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The last handler of an upgraded connection: answers requests (subscribe, unsubscribe, publish, ping,
- * refresh), checks them against the access rules, answers WebSocket control frames, and ends idle
- * connections and those whose token expired ({@link SessionCredentials}). Record delivery does not pass
- * through here: the fan-out writes to the {@link Session} directly.
+ * refresh), checks them against the access rules, answers WebSocket control frames, joins fragmented
+ * messages, and ends connections whose token expired ({@link SessionCredentials}). Record delivery does not
+ * pass through here: the fan-out writes to the {@link Session} directly, and the loop's {@link IdleSweep}
+ * pings quiet clients.
+ *
+ * <p>Fragments: a message sent in several frames is joined here (control frames may arrive between its
+ * fragments, as RFC 6455 allows) up to {@code ws.max.frame.bytes} in total, past which the connection is
+ * closed with 1009. A continuation frame with no message to continue, or a new message before the last one
+ * ended, is a protocol error (1002). Doing this here instead of in a {@code WebSocketFrameAggregator} saves
+ * every connection a handler and its pipeline context.
  *
  * <p>Event loop only. Releases every frame it reads.
  */
@@ -59,7 +65,9 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     private final Principal principal;
     private Session session;
     private SessionCredentials credentials;
-    private int idlePeriods;
+    /** The fragments of a message being received, or null; owned (released) by this handler. */
+    private CompositeByteBuf fragments;
+    private boolean fragmentsAreText;
 
     /** {@code principal}: who the upgrade request authenticated as. */
     public SessionHandler(Subprotocol protocol, SessionServices services, Principal principal) {
@@ -76,7 +84,13 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             reply(ctx, ServerFrames.goAway("token expired: send Refresh with a new token before it expires"));
             session.close(TOKEN_EXPIRED, TOKEN_EXPIRED.reasonText());
         });
+        services.idleSweeps().get(loopIndex).register(session);
         services.metrics().connectionOpened();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        discardFragments();
     }
 
     @Override
@@ -90,6 +104,8 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         session.channels().clear();
         session.discard();
+        services.idleSweeps().get(session.loopIndex()).unregister(session);
+        discardFragments();
         services.metrics().subscriptionsChanged(-removed);
         services.metrics().connectionClosed();
         ctx.fireChannelInactive();
@@ -103,10 +119,25 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        idlePeriods = 0;
+        session.onRead();
         try {
             if (msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame) {
-                onDataFrame(ctx, (WebSocketFrame) msg);
+                WebSocketFrame frame = (WebSocketFrame) msg;
+                if (fragments != null) {
+                    protocolError("a new message began before the fragmented one ended");
+                } else if (frame.isFinalFragment()) {
+                    onDataFrame(ctx, frame);
+                } else {
+                    fragments = ctx.alloc().compositeBuffer(Integer.MAX_VALUE);
+                    fragmentsAreText = frame instanceof TextWebSocketFrame;
+                    appendFragment(ctx, frame);
+                }
+            } else if (msg instanceof ContinuationWebSocketFrame continuation) {
+                if (fragments == null) {
+                    protocolError("a continuation frame continues no message");
+                } else {
+                    appendFragment(ctx, continuation);
+                }
             } else if (msg instanceof PingWebSocketFrame ping) {
                 ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
             } else if (msg instanceof CloseWebSocketFrame) {
@@ -117,6 +148,38 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         } finally {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    /** Adds {@code frame}'s payload to the message being joined, and handles the message once it is whole. */
+    private void appendFragment(ChannelHandlerContext ctx, WebSocketFrame frame) {
+        if (fragments.readableBytes() + frame.content().readableBytes() > services.maxFrameBytes()) {
+            discardFragments();
+            session.close(WebSocketCloseStatus.MESSAGE_TOO_BIG, "message larger than the limit");
+            return;
+        }
+        fragments.addComponent(true, frame.content().retain());
+        if (frame.isFinalFragment()) {
+            CompositeByteBuf whole = fragments;
+            fragments = null;
+            WebSocketFrame message = fragmentsAreText ? new TextWebSocketFrame(whole) : new BinaryWebSocketFrame(whole);
+            try {
+                onDataFrame(ctx, message);
+            } finally {
+                message.release();
+            }
+        }
+    }
+
+    private void discardFragments() {
+        if (fragments != null) {
+            fragments.release();
+            fragments = null;
+        }
+    }
+
+    private void protocolError(String reason) {
+        discardFragments();
+        session.close(WebSocketCloseStatus.PROTOCOL_ERROR, reason);
     }
 
     private void onDataFrame(ChannelHandlerContext ctx, WebSocketFrame frame) {
@@ -158,6 +221,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (!services.subscriptions().serves(channel.topic())) {
             return ServerFrames.error(id, ErrorCode.NOT_FOUND, "topic " + channel.topic() + " is not served");
         }
+        channel = services.subscriptions().canonical(channel);
         if (!credentials.allows(AccessRules.Action.SUBSCRIBE, subscribe.getChannel())) {
             return ServerFrames.error(id, ErrorCode.FORBIDDEN, "the access rules do not let this connection "
                     + "subscribe to " + subscribe.getChannel());
@@ -242,16 +306,6 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
-            idlePeriods++;
-            long idleMillis = idlePeriods * services.pingInterval().toMillis();
-            if (idleMillis >= services.idleTimeout().toMillis()) {
-                session.close(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "idle timeout");
-            } else {
-                ctx.writeAndFlush(new PingWebSocketFrame(), ctx.voidPromise());
-            }
-            return;
-        }
         if (event == SHUTDOWN) {
             session.close(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "server shutting down");
             return;
@@ -262,11 +316,6 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof TooLongFrameException) {
-            // A fragmented message grew past ws.max.frame.bytes in the aggregator.
-            session.close(WebSocketCloseStatus.MESSAGE_TOO_BIG, "message larger than the limit");
-            return;
-        }
         if (cause instanceof CorruptedWebSocketFrameException || cause instanceof IOException) {
             // The client's fault or its network's: the decoder already sent the close status (1002, 1009, ...).
             log.debug("closing {}: {}", ctx.channel(), cause.toString());

@@ -6,7 +6,7 @@ import io.fanwire.gateway.auth.AccessRules;
 import io.fanwire.gateway.auth.Authenticator;
 import io.fanwire.gateway.publish.KafkaPublisher;
 import io.fanwire.gateway.subscription.Subscriptions;
-import java.time.Duration;
+import java.util.List;
 
 /**
  * What every connection's {@link SessionHandler} shares: limits, slow-consumer policies, the subscription
@@ -15,6 +15,8 @@ import java.time.Duration;
  * @param publisher null when {@code publish.enabled} is false
  * @param authenticator verifies the tokens of upgrades and Refresh requests
  * @param accessRules who may subscribe to and publish on which channels
+ * @param maxFrameBytes the largest client message, in one frame or joined from fragments
+ * @param idleSweeps one per event loop, in the order of {@code subscriptions.loops()}
  */
 public record SessionServices(
         Subscriptions<Session> subscriptions,
@@ -24,8 +26,8 @@ public record SessionServices(
         int maxSubscriptions,
         long maxPendingBytes,
         SlowConsumerPolicies slowConsumerPolicies,
-        Duration idleTimeout,
-        Duration pingInterval,
+        int maxFrameBytes,
+        List<IdleSweep> idleSweeps,
         Authenticator authenticator,
         AccessRules accessRules) {
 }

@@ -99,42 +99,56 @@ public final class SubscriptionTable<S> {
         final Map<String, Members<S>> byKey = new HashMap<>();
     }
 
-    /** A set kept as a dense array for iteration, plus an index for O(1) membership and removal. */
+    /**
+     * A set of subscribers kept as a dense array for iteration, plus an open-addressing index of array
+     * positions keyed by identity, for O(1) membership and removal. The index costs 4 to 8 bytes per member;
+     * a {@code HashMap<S, Integer>} would cost about 50 (node, boxed position, table slot), which at 20 channels
+     * per connection is a kilobyte of heap per connection.
+     */
     private static final class Members<S> {
+        private static final int[] NO_SLOTS = new int[0];
+
         private Object[] items = new Object[4];
-        private final Map<S, Integer> index = new HashMap<>();
+        /** Linear-probing table of {@code position + 1} into {@link #items}; 0 marks a free slot. */
+        private int[] slots = NO_SLOTS;
         int size;
 
         boolean add(S subscriber) {
-            if (index.containsKey(subscriber)) {
+            if (contains(subscriber)) {
                 return false;
             }
             if (size == items.length) {
                 items = Arrays.copyOf(items, size * 2);
             }
             items[size] = subscriber;
-            index.put(subscriber, size++);
+            size++;
+            if (size * 2 > slots.length) {
+                rehash(Math.max(8, slots.length * 2));
+            } else {
+                slots[freeSlotFor(subscriber)] = size;
+            }
             return true;
         }
 
         boolean remove(S subscriber) {
-            Integer at = index.remove(subscriber);
-            if (at == null) {
+            int slot = slotOf(subscriber);
+            if (slot < 0) {
                 return false;
             }
+            int at = slots[slot] - 1;
+            deleteSlot(slot);
             int last = --size;
             if (at != last) {
-                @SuppressWarnings("unchecked")
-                S moved = (S) items[last];
+                Object moved = items[last];
                 items[at] = moved;
-                index.put(moved, at);
+                slots[slotOf(moved)] = at + 1;
             }
             items[last] = null;
             return true;
         }
 
         boolean contains(S subscriber) {
-            return index.containsKey(subscriber);
+            return slotOf(subscriber) >= 0;
         }
 
         @SuppressWarnings("unchecked")
@@ -144,6 +158,59 @@ public final class SubscriptionTable<S> {
 
         boolean isEmpty() {
             return size == 0;
+        }
+
+        private int slotOf(Object subscriber) {
+            if (slots.length == 0) {
+                return -1;
+            }
+            int mask = slots.length - 1;
+            for (int i = home(subscriber, mask); ; i = (i + 1) & mask) {
+                int entry = slots[i];
+                if (entry == 0) {
+                    return -1;
+                }
+                if (items[entry - 1] == subscriber) {
+                    return i;
+                }
+            }
+        }
+
+        private int freeSlotFor(Object subscriber) {
+            int mask = slots.length - 1;
+            int i = home(subscriber, mask);
+            while (slots[i] != 0) {
+                i = (i + 1) & mask;
+            }
+            return i;
+        }
+
+        /** Frees {@code slot}, moving later entries of its probe run back so that every entry stays findable. */
+        private void deleteSlot(int slot) {
+            int mask = slots.length - 1;
+            int hole = slot;
+            for (int i = (slot + 1) & mask; slots[i] != 0; i = (i + 1) & mask) {
+                int home = home(items[slots[i] - 1], mask);
+                // Move the entry into the hole unless its home lies cyclically in (hole, i].
+                boolean homeBetween = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
+                if (!homeBetween) {
+                    slots[hole] = slots[i];
+                    hole = i;
+                }
+            }
+            slots[hole] = 0;
+        }
+
+        private void rehash(int capacity) {
+            slots = new int[capacity];
+            for (int position = 0; position < size; position++) {
+                slots[freeSlotFor(items[position])] = position + 1;
+            }
+        }
+
+        private static int home(Object subscriber, int mask) {
+            int h = System.identityHashCode(subscriber) * 0x9E3779B9;
+            return (h ^ (h >>> 16)) & mask;
         }
     }
 }

@@ -14,24 +14,26 @@ import java.util.concurrent.TimeUnit;
  * THE pipeline of a client connection, read top to bottom.
  *
  * <pre>
- * before the upgrade                    after the upgrade (HttpRequestHandler rebuilds it, once)
- *   idle        IdleStateHandler          idle          IdleStateHandler (reader idle = ping interval)
- *   http        HttpServerCodec           wsencoder     WebSocket13FrameEncoder (replies; record frames, already
- *                                                       encoded, are written below it by Session)
- *   aggregator  HttpObjectAggregator      wsdecoder     WebSocket13FrameDecoder (masked frames, max size)
- *   request     HttpRequestHandler        ws-aggregator WebSocketFrameAggregator (fragments → one message)
- *                                         session       SessionHandler
+ * before the upgrade                          after the upgrade (HttpRequestHandler rebuilds it, once)
+ *   handshake-timeout IdleStateHandler          wsencoder  WebSocket13FrameEncoder (replies; record frames,
+ *                                                          already encoded, are written below it by Session)
+ *   http              HttpServerCodec           wsdecoder  WebSocket13FrameDecoder (masked frames, max size)
+ *   aggregator        HttpObjectAggregator      session    SessionHandler (requests, control frames, fragments)
+ *   request           HttpRequestHandler
  * </pre>
  *
- * <p>The only later change to a pipeline is that upgrade, in {@link HttpRequestHandler}.
+ * <p>The only later change to a pipeline is that upgrade, in {@link HttpRequestHandler}. An upgraded
+ * connection has three handlers and no timer of its own: keepalive pings and the idle timeout are one
+ * periodic task per event loop ({@code session.IdleSweep}), and fragmented messages are joined by the
+ * {@code SessionHandler}. Every handler and context a connection carries costs heap for as long as it lives
+ * (see benchmarks/README.md, idle connections).
  */
 final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
 
-    static final String IDLE = "idle";
+    static final String HANDSHAKE_TIMEOUT = "handshake-timeout";
     static final String HTTP = "http";
     static final String AGGREGATOR = "aggregator";
     static final String REQUEST = "request";
-    static final String WS_AGGREGATOR = "ws-aggregator";
     static final String SESSION = "session";
 
     /** Largest HTTP request (an upgrade or a page request) accepted before the upgrade. */
@@ -50,7 +52,8 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
     @Override
     protected void initChannel(SocketChannel ch) {
         ChannelPipeline p = ch.pipeline();
-        p.addLast(IDLE, new IdleStateHandler(settings.pingInterval().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        p.addLast(HANDSHAKE_TIMEOUT,
+                new IdleStateHandler(settings.handshakeTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
         p.addLast(HTTP, new HttpServerCodec());
         p.addLast(AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES));
         p.addLast(REQUEST, new HttpRequestHandler(settings, services, connections));

@@ -23,8 +23,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -92,17 +90,9 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
                     + Subprotocol.JSON.wireName() + "\n");
             return;
         }
-        WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.newBuilder()
-                .maxFramePayloadLength(settings.maxFrameBytes())
-                .expectMaskedFrames(true)
-                .allowMaskMismatch(false)
-                .allowExtensions(false)
-                .closeOnProtocolViolation(true)
-                .withUTF8Validator(false)
-                .build();
         WebSocketServerHandshakerFactory factory = new WebSocketServerHandshakerFactory(
                 "ws://" + request.headers().get(HttpHeaderNames.HOST, "localhost") + settings.path(),
-                Subprotocol.SUPPORTED, decoderConfig);
+                Subprotocol.SUPPORTED, settings.decoderConfig());
         WebSocketServerHandshaker handshaker = factory.newHandshaker(request);
         if (handshaker == null) {
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
@@ -116,9 +106,9 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
                 future.channel().close();
             }
         });
-        pipeline.addAfter(GatewayChannelInitializer.REQUEST, GatewayChannelInitializer.WS_AGGREGATOR,
-                new WebSocketFrameAggregator(settings.maxFrameBytes()));
-        pipeline.addAfter(GatewayChannelInitializer.WS_AGGREGATOR, GatewayChannelInitializer.SESSION,
+        // The handshake timeout is over; keepalive and idle timeout are the loop's IdleSweep's job from now on.
+        pipeline.remove(GatewayChannelInitializer.HANDSHAKE_TIMEOUT);
+        pipeline.addAfter(GatewayChannelInitializer.REQUEST, GatewayChannelInitializer.SESSION,
                 new SessionHandler(protocol, services, principal));
         pipeline.remove(this);
     }

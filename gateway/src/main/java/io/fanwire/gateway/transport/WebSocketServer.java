@@ -7,9 +7,12 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,6 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class WebSocketServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WebSocketServer.class);
+    private static final RecvByteBufAllocator RECEIVE_BUFFERS = new FixedRecvByteBufAllocator(2048);
 
     /** Parameters of the listener. */
     public record Settings(String bindAddress, int port, String path, int maxFrameBytes, Duration pingInterval,
@@ -47,7 +51,15 @@ public final class WebSocketServer implements AutoCloseable {
     /** Binds the listener; connections are accepted on {@code acceptor} and served on {@code workers}. */
     public static WebSocketServer bind(Settings settings, Transports transports, EventLoopGroup acceptor,
                                        EventLoopGroup workers, SessionServices services) throws InterruptedException {
-        WebSocketSettings wsSettings = new WebSocketSettings(settings.path(), settings.maxFrameBytes(),
+        WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(settings.maxFrameBytes())
+                .expectMaskedFrames(true)
+                .allowMaskMismatch(false)
+                .allowExtensions(false)
+                .closeOnProtocolViolation(true)
+                .withUTF8Validator(false)
+                .build();
+        WebSocketSettings wsSettings = new WebSocketSettings(settings.path(), decoderConfig,
                 settings.pingInterval(), demoPage());
         ChannelGroup connections = new DefaultChannelGroup("websockets", GlobalEventExecutor.INSTANCE);
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -57,6 +69,9 @@ public final class WebSocketServer implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // One allocator for all connections (the default makes one per connection, with an adaptive
+                // size guess each): clients send small frames, and larger ones simply take more reads.
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(settings.writeBufferLowBytes(), settings.writeBufferHighBytes()))
                 .childHandler(new GatewayChannelInitializer(wsSettings, services, connections));

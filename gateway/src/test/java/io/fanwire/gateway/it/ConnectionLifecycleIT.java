@@ -24,6 +24,8 @@ class ConnectionLifecycleIT {
 
     private static final int OPCODE_CLOSE = 0x8;
     private static final int OPCODE_PING = 0x9;
+    private static final int OPCODE_PONG = 0xA;
+    private static final int OPCODE_TEXT = 0x1;
 
     private final String topic = "lifecycle-" + UUID.randomUUID().toString().substring(0, 8);
     private Gateway gateway;
@@ -91,5 +93,67 @@ class ConnectionLifecycleIT {
             assertEquals("server shutting down", a.closeReason());
             assertTrue(gateway.metrics().connections() == 0);
         }
+    }
+
+    @Test
+    void fragmentedMessageIsJoinedAndControlFramesBetweenItsFragmentsAreAnswered() throws Exception {
+        try (RawWebSocket raw = RawWebSocket.connect(gateway.port(), "fanwire.v1.json", 0)) {
+            raw.sendFragment(0x1, utf8("{\"id\":\"7\","), false);
+            raw.sendFrame(OPCODE_PING, utf8("between"));
+            raw.sendFragment(0x0, utf8("\"ping\""), false);
+            raw.sendFragment(0x0, utf8(":{}}"), true);
+            RawWebSocket.Frame pong = nextNonPing(raw);
+            assertEquals(OPCODE_PONG, pong.opcode());
+            assertEquals("between", new String(pong.payload(), StandardCharsets.UTF_8));
+            RawWebSocket.Frame reply = nextNonPing(raw);
+            assertEquals(OPCODE_TEXT, reply.opcode());
+            assertEquals("{\"reply\":{\"id\":\"7\",\"ok\":{}}}", new String(reply.payload(), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void continuationWithNoMessageToContinueIsAProtocolError() throws Exception {
+        try (RawWebSocket raw = RawWebSocket.connect(gateway.port(), "fanwire.v1.json", 0)) {
+            raw.sendFragment(0x0, utf8("{}"), true);
+            RawWebSocket.Frame frame = nextNonPing(raw);
+            assertEquals(OPCODE_CLOSE, frame.opcode());
+            assertEquals(1002, frame.closeStatus());
+        }
+    }
+
+    @Test
+    void newMessageBeforeTheFragmentedOneEndedIsAProtocolError() throws Exception {
+        try (RawWebSocket raw = RawWebSocket.connect(gateway.port(), "fanwire.v1.json", 0)) {
+            raw.sendFragment(0x1, utf8("{\"id\":"), false);
+            raw.sendFrame(0x1, utf8("{\"id\":\"1\",\"ping\":{}}"));
+            RawWebSocket.Frame frame = nextNonPing(raw);
+            assertEquals(OPCODE_CLOSE, frame.opcode());
+            assertEquals(1002, frame.closeStatus());
+        }
+    }
+
+    @Test
+    void fragmentsAddingUpPastTheLimitClose1009() throws Exception {
+        int maxFrameBytes = gateway.config().maxFrameBytes();
+        try (RawWebSocket raw = RawWebSocket.connect(gateway.port(), "fanwire.v1.proto", 0)) {
+            raw.sendFragment(0x2, new byte[maxFrameBytes / 2 + 1], false);
+            raw.sendFragment(0x0, new byte[maxFrameBytes / 2 + 1], true);
+            RawWebSocket.Frame frame = nextNonPing(raw);
+            assertEquals(OPCODE_CLOSE, frame.opcode());
+            assertEquals(1009, frame.closeStatus());
+        }
+    }
+
+    private static RawWebSocket.Frame nextNonPing(RawWebSocket raw) throws Exception {
+        RawWebSocket.Frame frame;
+        do {
+            frame = raw.readFrame();
+            assertNotNull(frame, "the connection ended without a frame");
+        } while (frame.opcode() == OPCODE_PING);
+        return frame;
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class SubscriptionTableTest {
@@ -64,5 +68,37 @@ class SubscriptionTableTest {
         assertThrows(IllegalArgumentException.class, () -> ChannelName.parse("/k", 256));
         assertThrows(IllegalArgumentException.class, () -> ChannelName.parse("t/", 256));
         assertThrows(IllegalArgumentException.class, () -> ChannelName.parse("abcdef", 5));
+    }
+
+    @Test
+    void randomAddsAndRemovesMatchAReferenceSet() {
+        SubscriptionTable<Object> objects = new SubscriptionTable<>();
+        ChannelName channel = ChannelName.parse("t", 256);
+        List<Object> pool = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            pool.add(new Object());
+        }
+        Set<Object> expected = Collections.newSetFromMap(new IdentityHashMap<>());
+        Random random = new Random(42);
+        for (int step = 0; step < 20_000; step++) {
+            Object subscriber = pool.get(random.nextInt(pool.size()));
+            if (random.nextInt(3) == 0) {
+                assertEquals(expected.remove(subscriber), objects.remove(subscriber, channel), "remove, step " + step);
+            } else {
+                assertEquals(expected.add(subscriber), objects.add(subscriber, channel), "add, step " + step);
+            }
+            if (step % 97 == 0 || step > 19_900) {
+                List<Object> visited = new ArrayList<>();
+                objects.forEachSubscriber("t", null, visited, (s, list) -> list.add(s));
+                assertEquals(expected.size(), visited.size(), "visited once each, step " + step);
+                assertEquals(expected, identitySet(visited), "members, step " + step);
+            }
+        }
+    }
+
+    private static Set<Object> identitySet(List<Object> items) {
+        Set<Object> set = Collections.newSetFromMap(new IdentityHashMap<>());
+        set.addAll(items);
+        return set;
     }
 }

@@ -140,9 +140,21 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Sends one final frame with {@code opcode}, masked as RFC 6455 requires of clients or not. */
     public void sendFrame(int opcode, byte[] payload, boolean masked) throws IOException {
+        writeFrame(true, opcode, payload, masked);
+    }
+
+    /**
+     * Sends one masked frame of a fragmented message: the first with opcode 0x1 or 0x2 and {@code fin}
+     * false, the rest with opcode 0x0 (continuation), the last with {@code fin} true.
+     */
+    public void sendFragment(int opcode, byte[] payload, boolean fin) throws IOException {
+        writeFrame(fin, opcode, payload, true);
+    }
+
+    private void writeFrame(boolean fin, int opcode, byte[] payload, boolean masked) throws IOException {
         ByteArrayOutputStream frame = new ByteArrayOutputStream();
         int maskBit = masked ? 0x80 : 0;
-        frame.write(0x80 | opcode);
+        frame.write((fin ? 0x80 : 0) | opcode);
         if (payload.length <= 125) {
             frame.write(maskBit | payload.length);
         } else if (payload.length <= 0xFFFF) {
