@@ -131,9 +131,11 @@ public final class Gateway implements AutoCloseable {
 
             WebSocketServer webSocketServer = WebSocketServer.bind(new WebSocketServer.Settings(
                     config.bindAddress(), config.port(), config.wsPath(), config.maxFrameBytes(),
-                    config.pingInterval(), config.writeBufferLowBytes(), config.writeBufferHighBytes()),
+                    config.pingInterval(), config.writeBufferLowBytes(), config.writeBufferHighBytes(),
+                    config.sendBufferBytes()),
                     transports, acceptor, workers, services);
             resources.push(webSocketServer);
+            metrics.outboundPendingSource(webSocketServer::outboundPendingBytes);
 
             AtomicBoolean closing = new AtomicBoolean();
             AdminServer adminServer = AdminServer.bind(config.adminBindAddress(), config.adminPort(), acceptor,

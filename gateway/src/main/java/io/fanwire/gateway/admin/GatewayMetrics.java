@@ -5,6 +5,7 @@ import java.lang.management.ManagementFactory;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -28,8 +29,10 @@ public final class GatewayMetrics {
     private final LongAdder recordsDropped = new LongAdder();
     private final LongAdder gapsSent = new LongAdder();
     private final LongAdder published = new LongAdder();
+    private final LongAdder heldBytes = new LongAdder();
     private volatile Supplier<Map<String, Long>> lagByPartition = Map::of;
     private final LongAdder[] authRejections = adders(AuthRejection.values().length);
+    private volatile LongSupplier outboundPending = () -> 0;
 
     public void connectionOpened() {
         connections.incrementAndGet();
@@ -71,6 +74,11 @@ public final class GatewayMetrics {
         recordsDropped.add(count);
     }
 
+    /** Bytes held back for slow consumers changed by {@code delta}. */
+    public void heldBytesChanged(long delta) {
+        heldBytes.add(delta);
+    }
+
     public void gapSent() {
         gapsSent.increment();
     }
@@ -86,6 +94,11 @@ public final class GatewayMetrics {
     /** Where {@code fanwire_consumer_lag} comes from: partition ("topic-N") to records behind the log end. */
     public void lagSource(Supplier<Map<String, Long>> source) {
         this.lagByPartition = source;
+    }
+
+    /** Where {@code fanwire_outbound_pending_bytes} comes from: bytes queued in connections' outbound buffers. */
+    public void outboundPendingSource(LongSupplier source) {
+        this.outboundPending = source;
     }
 
     public long connections() {
@@ -117,6 +130,12 @@ public final class GatewayMetrics {
         counter(out, "fanwire_gaps_sent_total", "Gap frames sent to slow consumers for dropped records.",
                 gapsSent.sum());
         counter(out, "fanwire_published_total", "Client publishes acknowledged by Kafka.", published.sum());
+        gauge(out, "fanwire_outbound_pending_bytes",
+                "Bytes queued in connections' outbound buffers, not yet taken by the kernel.",
+                outboundPending.getAsLong());
+        gauge(out, "fanwire_slow_consumer_held_bytes",
+                "Bytes of records held back for slow consumers by their policy (conflated records, drop ranges).",
+                heldBytes.sum());
         gauge(out, "fanwire_jvm_heap_used_bytes", "Java heap in use (includes garbage not yet collected).",
                 ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
         gauge(out, "fanwire_direct_memory_used_bytes",

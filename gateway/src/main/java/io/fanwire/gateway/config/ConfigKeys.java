@@ -63,6 +63,12 @@ public final class ConfigKeys {
             "Most bytes held for one connection: its outbound buffer plus the records its slow-consumer policy "
                     + "keeps for it. Past this the connection is closed with a GoAway and status 1008 (slow "
                     + "consumer), whatever its policy, which bounds memory per connection.");
+    public static final ConfigKey WS_SEND_BUFFER_BYTES = ConfigKey.ranged("ws.send.buffer.bytes", INT, "0",
+            0, Integer.MAX_VALUE,
+            "Kernel send buffer per connection (SO_SNDBUF), in bytes. 0 leaves it to the operating system, "
+                    + "which grows it as needed (Linux: up to net.ipv4.tcp_wmem's maximum, often 4 MiB). A fixed "
+                    + "size bounds the kernel memory a client that stops reading can hold, and makes it count as "
+                    + "behind sooner; too small limits throughput to distant clients.");
     public static final ConfigKey SLOW_CONSUMER_POLICY = ConfigKey.of("slow.consumer.policy", STRING, "*=conflate",
             "What a connection above ws.write.buffer.high.bytes gets, per topic or channel: comma-separated "
                     + "pattern=policy rules, first match wins, e.g. quotes*=conflate,inbox=disconnect,*=drop. "
@@ -125,9 +131,9 @@ public final class ConfigKeys {
     public static final List<ConfigKey> ALL = ConfigKey.list(
             DEV, TOPICS, PORT, BIND_ADDRESS, WS_PATH, WS_MAX_FRAME_BYTES, WS_MAX_CHANNEL_LENGTH,
             WS_MAX_SUBSCRIPTIONS, WS_IDLE_TIMEOUT_MS, WS_PING_INTERVAL_MS, WS_WRITE_BUFFER_LOW_BYTES,
-            WS_WRITE_BUFFER_HIGH_BYTES, WS_MAX_PENDING_BYTES, SLOW_CONSUMER_POLICY, IO_THREADS, TRANSPORT, ADMIN_PORT,
-            ADMIN_BIND_ADDRESS, ADMIN_TOKEN, AUTH_ANONYMOUS, AUTH_HS256_SECRET, AUTH_PUBLIC_KEY_FILE,
-            AUTH_JWKS_FILE, AUTH_JWKS_RELOAD_MS, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_CLOCK_SKEW_MS, AUTH_RULES,
+            WS_WRITE_BUFFER_HIGH_BYTES, WS_MAX_PENDING_BYTES, WS_SEND_BUFFER_BYTES, SLOW_CONSUMER_POLICY,
+            IO_THREADS, TRANSPORT, ADMIN_PORT, ADMIN_BIND_ADDRESS, ADMIN_TOKEN, AUTH_ANONYMOUS, AUTH_HS256_SECRET,
+            AUTH_PUBLIC_KEY_FILE, AUTH_JWKS_FILE, AUTH_JWKS_RELOAD_MS, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_CLOCK_SKEW_MS, AUTH_RULES,
             PUBLISH_ENABLED, PUBLISH_TIMEOUT_MS, METADATA_REFRESH_MS, DEV_KAFKA_PORT,
             DEV_FEED_RATE, DEV_FEED_SYMBOLS);
 

@@ -31,6 +31,7 @@ public record GatewayConfig(
         int writeBufferLowBytes,
         int writeBufferHighBytes,
         long maxPendingBytes,
+        int sendBufferBytes,
         SlowConsumerPolicies slowConsumerPolicies,
         int ioThreads,
         Transport transport,
@@ -122,6 +123,7 @@ public record GatewayConfig(
                 (Integer) values.get(WS_WRITE_BUFFER_LOW_BYTES.name()),
                 (Integer) values.get(WS_WRITE_BUFFER_HIGH_BYTES.name()),
                 (Long) values.get(WS_MAX_PENDING_BYTES.name()),
+                (Integer) values.get(WS_SEND_BUFFER_BYTES.name()),
                 parsePolicies((String) values.get(SLOW_CONSUMER_POLICY.name())),
                 (Integer) values.get(IO_THREADS.name()),
                 parseTransport(transport),
@@ -170,8 +172,8 @@ public record GatewayConfig(
         k.put("bootstrap.servers", bootstrapServers);
         return new GatewayConfig(dev, topics, port, bindAddress, wsPath, maxFrameBytes, maxChannelLength,
                 maxSubscriptions, idleTimeout, pingInterval, writeBufferLowBytes, writeBufferHighBytes,
-                maxPendingBytes, slowConsumerPolicies, ioThreads, transport, adminPort, adminBindAddress,
-                publishEnabled, publishTimeout, metadataRefresh, devKafkaPort, devFeedRate, devFeedSymbols, k,
+                maxPendingBytes, sendBufferBytes, slowConsumerPolicies, ioThreads, transport, adminPort,
+                adminBindAddress, publishEnabled, publishTimeout, metadataRefresh, devKafkaPort, devFeedRate, devFeedSymbols, k,
                 security);
     }
 

@@ -1,5 +1,6 @@
 package io.fanwire.gateway.session;
 
+import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.codec.EncodedRecord;
 import io.fanwire.gateway.codec.Subprotocol;
 import io.fanwire.gateway.subscription.ChannelName;
@@ -53,14 +54,16 @@ final class Backlog {
 
     private final Subprotocol protocol;
     private final ByteBufAllocator alloc;
+    private final GatewayMetrics metrics;
     /** ChannelName → its newest EncodedRecord; DropRange → itself. Iteration order is delivery order. */
     private final LinkedHashMap<Object, Object> held = new LinkedHashMap<>();
     private final Map<TopicPartition, DropRange> openRanges = new HashMap<>();
     private long heldBytes;
 
-    Backlog(Subprotocol protocol, ByteBufAllocator alloc) {
+    Backlog(Subprotocol protocol, ByteBufAllocator alloc, GatewayMetrics metrics) {
         this.protocol = protocol;
         this.alloc = alloc;
+        this.metrics = metrics;
     }
 
     boolean isEmpty() {
@@ -83,7 +86,7 @@ final class Backlog {
             release((EncodedRecord) older);
         }
         held.put(key, record.retain());
-        heldBytes += size(record);
+        addHeld(size(record));
         openRanges.remove(new TopicPartition(record.topic(), record.partition()));
         return older != null;
     }
@@ -95,7 +98,7 @@ final class Backlog {
         if (range == null) {
             range = new DropRange(partition, record.offset());
             openRanges.put(partition, range);
-            heldBytes += RANGE_COST_BYTES;
+            addHeld(RANGE_COST_BYTES);
         } else {
             held.remove(range);
             range.to = record.offset();
@@ -110,7 +113,7 @@ final class Backlog {
             Object next = entries.next();
             entries.remove();
             if (next instanceof EncodedRecord record) {
-                heldBytes -= size(record);
+                addHeld(-size(record));
                 try {
                     writer.record(record);
                 } finally {
@@ -119,7 +122,7 @@ final class Backlog {
             } else {
                 DropRange range = (DropRange) next;
                 openRanges.remove(range.partition, range);
-                heldBytes -= RANGE_COST_BYTES;
+                addHeld(-RANGE_COST_BYTES);
                 writer.gap(range.partition.topic(), range.partition.partition(), range.from, range.to);
             }
         }
@@ -145,12 +148,17 @@ final class Backlog {
         }
         held.clear();
         openRanges.clear();
-        heldBytes = 0;
+        addHeld(-heldBytes);
     }
 
     private void release(EncodedRecord record) {
-        heldBytes -= size(record);
+        addHeld(-size(record));
         record.release();
+    }
+
+    private void addHeld(long delta) {
+        heldBytes += delta;
+        metrics.heldBytesChanged(delta);
     }
 
     private int size(EncodedRecord record) {

@@ -146,7 +146,7 @@ public final class Session {
             return -1;
         }
         if (backlog == null) {
-            backlog = new Backlog(protocol, ctx.alloc());
+            backlog = new Backlog(protocol, ctx.alloc(), services.metrics());
             backlogWriter = new BacklogWriter();
         }
         if (policy == SlowConsumerPolicy.CONFLATE && record.key() != null) {

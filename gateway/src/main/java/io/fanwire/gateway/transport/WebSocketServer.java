@@ -6,6 +6,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
@@ -37,7 +38,7 @@ public final class WebSocketServer implements AutoCloseable {
 
     /** Parameters of the listener. */
     public record Settings(String bindAddress, int port, String path, int maxFrameBytes, Duration pingInterval,
-                           int writeBufferLowBytes, int writeBufferHighBytes) {
+                           int writeBufferLowBytes, int writeBufferHighBytes, int sendBufferBytes) {
     }
 
     private final Channel serverChannel;
@@ -75,6 +76,9 @@ public final class WebSocketServer implements AutoCloseable {
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(settings.writeBufferLowBytes(), settings.writeBufferHighBytes()))
                 .childHandler(new GatewayChannelInitializer(wsSettings, services, connections));
+        if (settings.sendBufferBytes() > 0) {
+            bootstrap.childOption(ChannelOption.SO_SNDBUF, settings.sendBufferBytes());
+        }
         Channel channel = bootstrap.bind(settings.bindAddress(), settings.port()).sync().channel();
         WebSocketServer server = new WebSocketServer(channel, connections);
         log.info("WebSocket listener on {} (path {}, transport {})", channel.localAddress(), settings.path(),
@@ -97,6 +101,21 @@ public final class WebSocketServer implements AutoCloseable {
     /** Open WebSocket connections. */
     public int connectionCount() {
         return connections.size();
+    }
+
+    /**
+     * Bytes queued in the connections' outbound buffers (written, not yet taken by the kernel). Any thread: each
+     * buffer's total is read without locking, so the sum is a snapshot, not an atomic one.
+     */
+    public long outboundPendingBytes() {
+        long total = 0;
+        for (Channel channel : connections) {
+            ChannelOutboundBuffer pending = channel.unsafe().outboundBuffer();
+            if (pending != null) {
+                total += pending.totalPendingWriteBytes();
+            }
+        }
+        return total;
     }
 
     /** Stops accepting new connections. */

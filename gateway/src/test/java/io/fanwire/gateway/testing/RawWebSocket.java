@@ -2,6 +2,7 @@ package io.fanwire.gateway.testing;
 
 import com.google.protobuf.util.JsonFormat;
 import io.fanwire.protocol.v1.ServerFrame;
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,7 +26,8 @@ public final class RawWebSocket implements AutoCloseable {
     private RawWebSocket(Socket socket) throws IOException {
         this.socket = socket;
         this.out = socket.getOutputStream();
-        this.in = socket.getInputStream();
+        // Buffered: frames are read a few bytes at a time; a client that stops calling read stops reading all the same.
+        this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
     }
 
     /**
