@@ -50,6 +50,8 @@ public final class Session {
     /** What this connection is owed while it is behind; made, with its writer, the first time it falls behind. */
     private Backlog backlog;
     private BacklogWriter backlogWriter;
+    /** The subscriptions' {@code max_rate} limits; made when the first subscription sets one. */
+    private MaxRateThrottle throttle;
     private boolean flushPending;
     private boolean closing;
     /** Whether the client sent anything since the last idle sweep. */
@@ -89,10 +91,22 @@ public final class Session {
      * closing or the record's slow-consumer policy kept or dropped it, or -1 when the session started closing
      * because it does not read (status 1008).
      *
-     * <p>A healthy connection (writable, nothing held back) takes the first branch only: one duplicate of the
-     * shared frame, no other allocation. Past the high water mark the record's policy applies.
+     * <p>A healthy connection (no {@code max_rate}, writable, nothing held back) costs two null checks and one
+     * duplicate of the shared frame, no other allocation. A {@code max_rate} subscription may hold the record
+     * for its key's next slot; past the high water mark the record's slow-consumer policy applies.
      */
     public int write(EncodedRecord record) {
+        if (closing) {
+            return 0;
+        }
+        if (throttle != null && throttle.hold(record)) {
+            return holdWithinBound();
+        }
+        return deliver(record);
+    }
+
+    /** {@link #write} past the {@code max_rate} throttle: now, or by the slow-consumer policy. */
+    private int deliver(EncodedRecord record) {
         if (closing) {
             return 0;
         }
@@ -104,6 +118,17 @@ public final class Session {
             return writeNow(record, pending);
         }
         return writeWhileBehind(record, pending);
+    }
+
+    /** A record is held by the throttle: 0, or -1 if that takes the connection past ws.max.pending.bytes. */
+    private int holdWithinBound() {
+        ChannelOutboundBuffer pending = ctx.channel().unsafe().outboundBuffer();
+        long held = throttle.heldBytes() + (backlog == null ? 0 : backlog.heldBytes());
+        if (pending != null && pending.totalPendingWriteBytes() + held > services.maxPendingBytes()) {
+            closeAsSlowConsumer();
+            return -1;
+        }
+        return 0;
     }
 
     private int writeNow(EncodedRecord record, ChannelOutboundBuffer pending) {
@@ -157,7 +182,8 @@ public final class Session {
             backlog.drop(record);
             services.metrics().recordsDropped(1);
         }
-        if (pending.totalPendingWriteBytes() + backlog.heldBytes() > services.maxPendingBytes()) {
+        long held = backlog.heldBytes() + (throttle == null ? 0 : throttle.heldBytes());
+        if (pending.totalPendingWriteBytes() + held > services.maxPendingBytes()) {
             closeAsSlowConsumer();
             return -1;
         }
@@ -177,10 +203,35 @@ public final class Session {
     }
 
     /**
-     * A subscription was removed: forget held records that no remaining subscription wants, so that none is
-     * delivered after the unsubscribe's reply.
+     * Sets the {@code max_rate} of subscription {@code channel}: at most that many records per second per key,
+     * each the latest value; 0 removes the limit.
      */
-    void unsubscribed() {
+    void maxRate(ChannelName channel, double maxRate) {
+        if (throttle == null && maxRate > 0) {
+            throttle = new MaxRateThrottle(ctx.executor(), protocol, ctx.alloc(), services.metrics(), channels,
+                    this::deliverOnTime, ctx::flush);
+        }
+        if (throttle != null) {
+            throttle.setRate(channel, maxRate);
+        }
+    }
+
+    private void deliverOnTime(EncodedRecord record) {
+        int written = deliver(record);
+        if (written > 0) {
+            services.metrics().delivered(1, written);
+        }
+    }
+
+    /**
+     * Subscription {@code channel} was removed: forget its rate limit and the held records that no remaining
+     * subscription wants, so that none is delivered after the unsubscribe's reply.
+     */
+    void unsubscribed(ChannelName channel) {
+        if (throttle != null) {
+            throttle.setRate(channel, 0);
+            throttle.retainWanted();
+        }
         if (backlog != null && !backlog.isEmpty()) {
             backlog.retainRecords(record -> channels.contains(new ChannelName(record.topic(), null))
                     || channels.contains(new ChannelName(record.topic(), record.key())));
@@ -191,6 +242,9 @@ public final class Session {
     void discard() {
         if (backlog != null) {
             backlog.discard();
+        }
+        if (throttle != null) {
+            throttle.discard();
         }
     }
 

@@ -60,6 +60,9 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     /** Close status when a token expires without a Refresh (application range, protocol/PROTOCOL.md §7). */
     static final WebSocketCloseStatus TOKEN_EXPIRED = new WebSocketCloseStatus(4001, "token expired");
 
+    /** Smallest {@code max_rate} accepted: one update per 100 s. */
+    static final double MIN_MAX_RATE = 0.01;
+
     private final Subprotocol protocol;
     private final SessionServices services;
     private final Principal principal;
@@ -212,6 +215,11 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (subscribe.getResumeFromCount() > 0) {
             return badRequest(id, "resume_from is not supported yet");
         }
+        double maxRate = subscribe.getMaxRate();
+        if (!(maxRate == 0 || maxRate >= MIN_MAX_RATE && maxRate <= Double.MAX_VALUE)) {
+            return badRequest(id, "max_rate must be 0 (no limit) or a number of updates per second from "
+                    + MIN_MAX_RATE + ", not " + maxRate);
+        }
         ChannelName channel;
         try {
             channel = ChannelName.parse(subscribe.getChannel(), services.maxChannelLength());
@@ -234,6 +242,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             services.subscriptions().add(session.loopIndex(), session, channel);
             services.metrics().subscriptionsChanged(1);
         }
+        session.maxRate(channel, maxRate);
         return ServerFrames.subscribed(id);
     }
 
@@ -247,7 +256,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (session.channels().remove(channel)) {
             services.subscriptions().remove(session.loopIndex(), session, channel);
             services.metrics().subscriptionsChanged(-1);
-            session.unsubscribed();
+            session.unsubscribed(channel);
         }
         return ServerFrames.ok(id);
     }

@@ -1,0 +1,220 @@
+package io.fanwire.gateway.session;
+
+import io.fanwire.gateway.admin.GatewayMetrics;
+import io.fanwire.gateway.codec.EncodedRecord;
+import io.fanwire.gateway.codec.Subprotocol;
+import io.fanwire.gateway.subscription.ChannelName;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The {@code max_rate} of a connection's subscriptions: at most that many records per second per key, each
+ * the latest value, like Lightstreamer's max frequency. A record that comes sooner than its key's next slot
+ * is held, replacing an older held one; when the slot comes, the held record is delivered.
+ *
+ * <p>Which limit applies to a record: that of the subscriptions it matches ({@code TOPIC} and
+ * {@code TOPIC/KEY}); if one of them has no limit, none applies; otherwise the highest rate does. Keyless
+ * records of a limited whole-topic subscription share one slot.
+ *
+ * <p>Made only for connections that set a {@code max_rate}; others never reach it. Event loop only (its
+ * session's), including its one timer. Ownership: holds one reference of each held record until it is
+ * delivered, replaced, no longer wanted, or {@link #discard discarded}.
+ */
+final class MaxRateThrottle {
+
+    private static final long NANOS_PER_SECOND = TimeUnit.SECONDS.toNanos(1);
+
+    /** One key's next free slot and the record waiting for it. */
+    private static final class Slot {
+        long nextNanos;
+        long intervalNanos;
+        EncodedRecord held;
+    }
+
+    private final EventExecutor executor;
+    private final Subprotocol protocol;
+    private final ByteBufAllocator alloc;
+    private final GatewayMetrics metrics;
+    private final Set<ChannelName> channels;
+    private final Consumer<EncodedRecord> deliver;
+    private final Runnable flush;
+    private final Map<ChannelName, Double> rates = new HashMap<>();
+    private final Map<ChannelName, Slot> slots = new HashMap<>();
+    private final Runnable tick = this::tick;
+    private long timerNanos = Long.MAX_VALUE;
+    private long heldBytes;
+
+    /**
+     * @param channels the session's subscriptions, read to find which limits apply
+     * @param deliver writes a record whose slot came (the session's path past this throttle)
+     * @param flush flushes the session after a timer delivered records
+     */
+    MaxRateThrottle(EventExecutor executor, Subprotocol protocol, ByteBufAllocator alloc, GatewayMetrics metrics,
+                    Set<ChannelName> channels, Consumer<EncodedRecord> deliver, Runnable flush) {
+        this.executor = executor;
+        this.protocol = protocol;
+        this.alloc = alloc;
+        this.metrics = metrics;
+        this.channels = channels;
+        this.deliver = deliver;
+        this.flush = flush;
+    }
+
+    /** Sets (rate &gt; 0) or removes (0) the limit of a subscription. */
+    void setRate(ChannelName channel, double maxRate) {
+        if (maxRate > 0) {
+            rates.put(channel, maxRate);
+        } else {
+            rates.remove(channel);
+        }
+    }
+
+    /** Bytes of the held records' frames. */
+    long heldBytes() {
+        return heldBytes;
+    }
+
+    /**
+     * True when {@code record} (the caller keeps its reference) waits for its key's slot, held here; false when
+     * it may be delivered now.
+     */
+    boolean hold(EncodedRecord record) {
+        long interval = intervalNanos(record);
+        if (interval == 0) {
+            return false;
+        }
+        long now = System.nanoTime();
+        ChannelName key = new ChannelName(record.topic(), record.key());
+        Slot slot = slots.get(key);
+        if (slot == null) {
+            slot = new Slot();
+            slots.put(key, slot);
+        } else if (now - slot.nextNanos < 0) {
+            if (slot.held != null) {
+                release(slot);
+            }
+            slot.held = record.retain();
+            addHeld(size(record));
+            return true;
+        } else if (slot.held != null) {
+            release(slot);
+        }
+        slot.intervalNanos = interval;
+        slot.nextNanos = now + interval;
+        arm(slot.nextNanos);
+        return false;
+    }
+
+    /** Subscriptions changed: forget held records that no subscription wants any more. */
+    void retainWanted() {
+        for (Iterator<Slot> it = slots.values().iterator(); it.hasNext(); ) {
+            Slot slot = it.next();
+            if (slot.held != null && !wanted(slot.held)) {
+                release(slot);
+                it.remove();
+            }
+        }
+    }
+
+    /** Releases every held record: the connection is closed. */
+    void discard() {
+        for (Slot slot : slots.values()) {
+            if (slot.held != null) {
+                release(slot);
+            }
+        }
+        slots.clear();
+        rates.clear();
+    }
+
+    private void tick() {
+        timerNanos = Long.MAX_VALUE;
+        long now = System.nanoTime();
+        long earliest = Long.MAX_VALUE;
+        boolean delivered = false;
+        for (Iterator<Slot> it = slots.values().iterator(); it.hasNext(); ) {
+            Slot slot = it.next();
+            if (now - slot.nextNanos < 0) {
+                earliest = Math.min(earliest, slot.nextNanos);
+            } else if (slot.held == null) {
+                it.remove();
+            } else {
+                EncodedRecord record = slot.held;
+                slot.held = null;
+                addHeld(-size(record));
+                try {
+                    deliver.accept(record);
+                } finally {
+                    record.release();
+                }
+                delivered = true;
+                slot.nextNanos = now + slot.intervalNanos;
+                earliest = Math.min(earliest, slot.nextNanos);
+            }
+        }
+        if (delivered) {
+            flush.run();
+        }
+        if (earliest != Long.MAX_VALUE) {
+            arm(earliest);
+        }
+    }
+
+    /** Makes sure the timer runs by {@code atNanos}; a timer that fires early just re-arms. */
+    private void arm(long atNanos) {
+        if (timerNanos != Long.MAX_VALUE && timerNanos - atNanos <= 0) {
+            return;
+        }
+        timerNanos = atNanos;
+        executor.schedule(tick, Math.max(0, atNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    private long intervalNanos(EncodedRecord record) {
+        double rate = 0;
+        ChannelName whole = new ChannelName(record.topic(), null);
+        if (channels.contains(whole)) {
+            Double limit = rates.get(whole);
+            if (limit == null) {
+                return 0;
+            }
+            rate = limit;
+        }
+        if (record.key() != null) {
+            ChannelName keyed = new ChannelName(record.topic(), record.key());
+            if (channels.contains(keyed)) {
+                Double limit = rates.get(keyed);
+                if (limit == null) {
+                    return 0;
+                }
+                rate = Math.max(rate, limit);
+            }
+        }
+        return rate == 0 ? 0 : (long) (NANOS_PER_SECOND / rate);
+    }
+
+    private boolean wanted(EncodedRecord record) {
+        return channels.contains(new ChannelName(record.topic(), null))
+                || record.key() != null && channels.contains(new ChannelName(record.topic(), record.key()));
+    }
+
+    private void release(Slot slot) {
+        addHeld(-size(slot.held));
+        slot.held.release();
+        slot.held = null;
+    }
+
+    private void addHeld(long delta) {
+        heldBytes += delta;
+        metrics.heldBytesChanged(delta);
+    }
+
+    private int size(EncodedRecord record) {
+        return record.frame(protocol, alloc).readableBytes();
+    }
+}
