@@ -121,7 +121,8 @@ public final class Gateway implements AutoCloseable {
             SessionServices services = new SessionServices(subscriptions, metrics, publisher,
                     config.maxChannelLength(), config.maxSubscriptions(), config.maxPendingBytes(),
                     config.slowConsumerPolicies(), config.maxFrameBytes(), List.copyOf(idleSweeps),
-                    new Authenticator(verifier, security.anonymous()), AccessRules.parse(security.rules()));
+                    new Authenticator(verifier, security.anonymous()), AccessRules.parse(security.rules()),
+                    config.limits());
 
             Fanout fanout = new Fanout(subscriptions, metrics);
             KafkaIngest ingest = new KafkaIngest(config.kafka(), config.topics(), config.metadataRefresh(),
@@ -131,7 +132,7 @@ public final class Gateway implements AutoCloseable {
 
             WebSocketServer webSocketServer = WebSocketServer.bind(new WebSocketServer.Settings(
                     config.bindAddress(), config.port(), config.wsPath(), config.maxFrameBytes(),
-                    config.pingInterval(), config.writeBufferLowBytes(), config.writeBufferHighBytes(),
+                    config.writeBufferLowBytes(), config.writeBufferHighBytes(),
                     config.sendBufferBytes()),
                     transports, acceptor, workers, services);
             resources.push(webSocketServer);

@@ -77,8 +77,9 @@ final class Target implements AutoCloseable {
             command.addAll(List.of("-jar", repo.resolve("gateway/target/fanwire.jar").toString(),
                     "--kafka-bootstrap", bootstrap, "--topics", topic, "--port", "0", "--admin-port", "0",
                     "--io-threads", Integer.toString(ioThreads),
-                    // The swarm's clients carry no token; production mode would refuse them.
-                    "--auth-anonymous", "true"));
+                    // The swarm's clients carry no token; production mode would refuse them. Thousands of
+                    // them share each source address, past the per-address default.
+                    "--auth-anonymous", "true", "--ws-max-connections-per-address", "100000"));
             // Ports 0: Fanwire binds free ports itself and logs them, so no other process can take them first.
             process = ChildProcess.start("fanwire", command, Map.of(), repo);
             int wsPort = listenerPort(process, "WebSocket listener on");

@@ -4,6 +4,7 @@ import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.auth.AccessRules;
 import io.fanwire.gateway.auth.Authenticator;
 import io.fanwire.gateway.codec.EncodedRecord;
+import io.fanwire.gateway.config.ClientLimits;
 import io.fanwire.gateway.codec.Subprotocol;
 import io.fanwire.gateway.fanout.LoopDelivery;
 import io.fanwire.gateway.policy.SlowConsumerPolicies;
@@ -129,7 +130,9 @@ public class FanoutBenchmark {
         metrics = new GatewayMetrics();
         SessionServices services = new SessionServices(null, metrics, null, 256, 1000, Long.MAX_VALUE,
                 SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), 65_536, List.of(),
-                new Authenticator(null, true), AccessRules.parse("any * anyone"));
+                new Authenticator(null, true), AccessRules.parse("any * anyone"),
+                new ClientLimits(Integer.MAX_VALUE, Integer.MAX_VALUE, Duration.ofSeconds(10), List.of("*"),
+                        Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE));
         table = new SubscriptionTable<>();
         ChannelName wholeTopic = ChannelName.parse(SampleRecords.TOPIC, 256);
         embedded = new EmbeddedChannel[channels];

@@ -33,6 +33,7 @@ public final class GatewayMetrics {
     private volatile Supplier<Map<String, Long>> lagByPartition = Map::of;
     private final LongAdder[] authRejections = adders(AuthRejection.values().length);
     private volatile LongSupplier outboundPending = () -> 0;
+    private final LongAdder[] limitsExceeded = adders(Limit.values().length);
 
     public void connectionOpened() {
         connections.incrementAndGet();
@@ -91,6 +92,10 @@ public final class GatewayMetrics {
         authRejections[reason.ordinal()].increment();
     }
 
+    public void limitExceeded(Limit limit) {
+        limitsExceeded[limit.ordinal()].increment();
+    }
+
     /** Where {@code fanwire_consumer_lag} comes from: partition ("topic-N") to records behind the log end. */
     public void lagSource(Supplier<Map<String, Long>> source) {
         this.lagByPartition = source;
@@ -146,6 +151,12 @@ public final class GatewayMetrics {
         for (AuthRejection reason : AuthRejection.values()) {
             out.append("fanwire_auth_rejections_total{reason=\"").append(reason.label()).append("\"} ")
                     .append(authRejections[reason.ordinal()].sum()).append('\n');
+        }
+        out.append("# HELP fanwire_limit_exceeded_total Connections, frames and requests refused or closed by a "
+                + "limit, by limit.\n# TYPE fanwire_limit_exceeded_total counter\n");
+        for (Limit limit : Limit.values()) {
+            out.append("fanwire_limit_exceeded_total{limit=\"").append(limit.label()).append("\"} ")
+                    .append(limitsExceeded[limit.ordinal()].sum()).append('\n');
         }
         out.append("# HELP fanwire_consumer_lag Records between the gateway's position and the log end.\n")
                 .append("# TYPE fanwire_consumer_lag gauge\n");

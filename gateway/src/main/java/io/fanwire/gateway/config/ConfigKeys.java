@@ -75,6 +75,30 @@ public final class ConfigKeys {
                     + "Policies: conflate (newest record per key until it drains), drop (then a Gap), disconnect "
                     + "(GoAway, close 1008). A pattern without '/' matches the topic, one with '/' the channel "
                     + "TOPIC/KEY; '*' matches anything. Unmatched records are conflated.");
+    public static final ConfigKey WS_MAX_CONNECTIONS = ConfigKey.ranged("ws.max.connections", INT, "50000", 1,
+            Integer.MAX_VALUE, "Most TCP connections the WebSocket listener holds at once (upgraded or not). "
+                    + "Past it a new connection is closed as soon as it is accepted.");
+    public static final ConfigKey WS_MAX_CONNECTIONS_PER_ADDRESS = ConfigKey.ranged(
+            "ws.max.connections.per.address", INT, "1000", 1, Integer.MAX_VALUE,
+            "Most TCP connections from one source IP address at once. Past it a new connection from that address "
+                    + "is closed as soon as it is accepted. Raise it when many clients share an address (NAT).");
+    public static final ConfigKey WS_HANDSHAKE_TIMEOUT_MS = ConfigKey.ranged("ws.handshake.timeout.ms", LONG,
+            "10000", 100, Long.MAX_VALUE,
+            "A connection that has not completed its WebSocket upgrade this long after it was accepted is closed "
+                    + "(slow or idle HTTP clients, slowloris).");
+    public static final ConfigKey WS_ALLOWED_ORIGINS = ConfigKey.of("ws.allowed.origins", LIST, "*",
+            "Origins (scheme://host[:port]) whose browser pages may open WebSockets, comma-separated; * allows "
+                    + "any. An upgrade with another Origin header gets HTTP 403; requests without one (non-browser "
+                    + "clients) are not affected.");
+    public static final ConfigKey WS_CLIENT_FRAMES_PER_SECOND = ConfigKey.ranged("ws.client.frames.per.second",
+            INT, "100", 1, Integer.MAX_VALUE,
+            "Sustained rate of frames (requests and pings) one connection may send. Frames beyond it and the "
+                    + "burst get LIMIT_EXCEEDED (pings: no pong); after 100 refusals without a pause that refills the "
+                    + "burst the connection is closed (1008).");
+    public static final ConfigKey WS_CLIENT_FRAMES_BURST = ConfigKey.ranged("ws.client.frames.burst", INT, "1000",
+            1, Integer.MAX_VALUE,
+            "Frames a connection may send at once above ws.client.frames.per.second (token-bucket size): room "
+                    + "to subscribe to many channels right after connecting.");
     public static final ConfigKey IO_THREADS = ConfigKey.ranged("io.threads", INT, "0", 0, 1_024,
             "Netty event-loop threads serving connections. 0 means one per available processor.");
     public static final ConfigKey TRANSPORT = ConfigKey.of("transport", STRING, "auto",
@@ -88,6 +112,10 @@ public final class ConfigKeys {
                     + "in Authorization. Unset: such requests get 403.");
     public static final ConfigKey PUBLISH_ENABLED = ConfigKey.of("publish.enabled", BOOLEAN, "false",
             "Let clients publish to served topics. When false, Publish gets FORBIDDEN.");
+    public static final ConfigKey PUBLISH_MAX_PAYLOAD_BYTES = ConfigKey.ranged("publish.max.payload.bytes", INT,
+            "32768", 0, Integer.MAX_VALUE,
+            "Largest Publish payload accepted, in bytes; a larger one gets LIMIT_EXCEEDED. (A client message is "
+                    + "also bounded by ws.max.frame.bytes.)");
     public static final ConfigKey PUBLISH_TIMEOUT_MS = ConfigKey.ranged("publish.timeout.ms", LONG, "10000",
             1, Long.MAX_VALUE,
             "How long a Publish may wait for the broker's acknowledgement before it gets UNAVAILABLE.");
@@ -132,9 +160,11 @@ public final class ConfigKeys {
             DEV, TOPICS, PORT, BIND_ADDRESS, WS_PATH, WS_MAX_FRAME_BYTES, WS_MAX_CHANNEL_LENGTH,
             WS_MAX_SUBSCRIPTIONS, WS_IDLE_TIMEOUT_MS, WS_PING_INTERVAL_MS, WS_WRITE_BUFFER_LOW_BYTES,
             WS_WRITE_BUFFER_HIGH_BYTES, WS_MAX_PENDING_BYTES, WS_SEND_BUFFER_BYTES, SLOW_CONSUMER_POLICY,
-            IO_THREADS, TRANSPORT, ADMIN_PORT, ADMIN_BIND_ADDRESS, ADMIN_TOKEN, AUTH_ANONYMOUS, AUTH_HS256_SECRET,
-            AUTH_PUBLIC_KEY_FILE, AUTH_JWKS_FILE, AUTH_JWKS_RELOAD_MS, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_CLOCK_SKEW_MS, AUTH_RULES,
-            PUBLISH_ENABLED, PUBLISH_TIMEOUT_MS, METADATA_REFRESH_MS, DEV_KAFKA_PORT,
+            WS_MAX_CONNECTIONS, WS_MAX_CONNECTIONS_PER_ADDRESS, WS_HANDSHAKE_TIMEOUT_MS, WS_ALLOWED_ORIGINS,
+            WS_CLIENT_FRAMES_PER_SECOND, WS_CLIENT_FRAMES_BURST, IO_THREADS, TRANSPORT, ADMIN_PORT,
+            ADMIN_BIND_ADDRESS, ADMIN_TOKEN, AUTH_ANONYMOUS, AUTH_HS256_SECRET, AUTH_PUBLIC_KEY_FILE,
+            AUTH_JWKS_FILE, AUTH_JWKS_RELOAD_MS, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_CLOCK_SKEW_MS, AUTH_RULES,
+            PUBLISH_ENABLED, PUBLISH_MAX_PAYLOAD_BYTES, PUBLISH_TIMEOUT_MS, METADATA_REFRESH_MS, DEV_KAFKA_PORT,
             DEV_FEED_RATE, DEV_FEED_SYMBOLS);
 
     /** The key with this name, or null. */

@@ -16,6 +16,7 @@ import java.util.TreeMap;
  *
  * @param kafka Kafka client properties, {@code kafka.} prefix removed (for example {@code bootstrap.servers})
  * @param security authentication, access rules and the admin token
+ * @param limits connection, rate, origin and payload limits
  */
 public record GatewayConfig(
         boolean dev,
@@ -44,7 +45,8 @@ public record GatewayConfig(
         int devFeedRate,
         int devFeedSymbols,
         Map<String, String> kafka,
-        SecurityConfig security) {
+        SecurityConfig security,
+        ClientLimits limits) {
 
     /** The demo topics that dev mode creates and serves. */
     public static final List<String> DEV_TOPICS = List.of("quotes", "trades", "inbox");
@@ -146,7 +148,15 @@ public record GatewayConfig(
                         (String) values.get(AUTH_AUDIENCE.name()),
                         Duration.ofMillis((Long) values.get(AUTH_CLOCK_SKEW_MS.name())),
                         (String) values.get(AUTH_RULES.name()),
-                        (String) values.get(ADMIN_TOKEN.name())));
+                        (String) values.get(ADMIN_TOKEN.name())),
+                new ClientLimits(
+                        (Integer) values.get(WS_MAX_CONNECTIONS.name()),
+                        (Integer) values.get(WS_MAX_CONNECTIONS_PER_ADDRESS.name()),
+                        Duration.ofMillis((Long) values.get(WS_HANDSHAKE_TIMEOUT_MS.name())),
+                        listOf(values.get(WS_ALLOWED_ORIGINS.name())),
+                        (Integer) values.get(WS_CLIENT_FRAMES_PER_SECOND.name()),
+                        (Integer) values.get(WS_CLIENT_FRAMES_BURST.name()),
+                        (Integer) values.get(PUBLISH_MAX_PAYLOAD_BYTES.name())));
     }
 
     private static SlowConsumerPolicies parsePolicies(String value) {
@@ -155,6 +165,11 @@ public record GatewayConfig(
         } catch (IllegalArgumentException e) {
             throw new ConfigException(SLOW_CONSUMER_POLICY.name() + ": " + e.getMessage());
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> listOf(Object value) {
+        return (List<String>) value;
     }
 
     private static Transport parseTransport(String value) {
@@ -173,8 +188,8 @@ public record GatewayConfig(
         return new GatewayConfig(dev, topics, port, bindAddress, wsPath, maxFrameBytes, maxChannelLength,
                 maxSubscriptions, idleTimeout, pingInterval, writeBufferLowBytes, writeBufferHighBytes,
                 maxPendingBytes, sendBufferBytes, slowConsumerPolicies, ioThreads, transport, adminPort,
-                adminBindAddress, publishEnabled, publishTimeout, metadataRefresh, devKafkaPort, devFeedRate, devFeedSymbols, k,
-                security);
+                adminBindAddress, publishEnabled, publishTimeout, metadataRefresh, devKafkaPort, devFeedRate,
+                devFeedSymbols, k, security, limits);
     }
 
     /** The Kafka brokers, {@code host:port,...}. In dev mode only after {@link #withBootstrapServers}. */

@@ -1,5 +1,6 @@
 package io.fanwire.gateway.session;
 
+import io.fanwire.gateway.admin.Limit;
 import io.fanwire.gateway.codec.EncodedRecord;
 import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.codec.Subprotocol;
@@ -309,6 +310,7 @@ public final class Session {
             return;
         }
         if (++idlePeriods >= idlePeriodsToClose) {
+            services.metrics().limitExceeded(Limit.IDLE_TIMEOUT);
             close(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "idle timeout");
         } else {
             ctx.writeAndFlush(new PingWebSocketFrame(), ctx.voidPromise());

@@ -1,5 +1,6 @@
 package io.fanwire.gateway.session;
 
+import io.fanwire.gateway.admin.Limit;
 import io.fanwire.gateway.auth.AccessRules;
 import io.fanwire.gateway.auth.Principal;
 import io.fanwire.gateway.codec.BadFrameException;
@@ -71,6 +72,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     /** The fragments of a message being received, or null; owned (released) by this handler. */
     private CompositeByteBuf fragments;
     private boolean fragmentsAreText;
+    private FrameRateLimiter rate;
 
     /** {@code principal}: who the upgrade request authenticated as. */
     public SessionHandler(Subprotocol protocol, SessionServices services, Principal principal) {
@@ -83,6 +85,8 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         int loopIndex = services.subscriptions().indexOf(ctx.channel().eventLoop());
         session = new Session(ctx, protocol, loopIndex, services);
+        rate = new FrameRateLimiter(services.limits().framesPerSecond(), services.limits().framesBurst(),
+                System::nanoTime);
         credentials = new SessionCredentials(ctx.executor(), services, principal, () -> {
             reply(ctx, ServerFrames.goAway("token expired: send Refresh with a new token before it expires"));
             session.close(TOKEN_EXPIRED, TOKEN_EXPIRED.reasonText());
@@ -124,7 +128,9 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         session.onRead();
         try {
-            if (msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame) {
+            if (!(msg instanceof CloseWebSocketFrame || msg instanceof PongWebSocketFrame) && !rate.tryAcquire()) {
+                refuseOverRate(ctx, msg);
+            } else if (msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame) {
                 WebSocketFrame frame = (WebSocketFrame) msg;
                 if (fragments != null) {
                     protocolError("a new message began before the fragmented one ended");
@@ -153,9 +159,38 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * A frame over {@code ws.client.frames.per.second}: a whole data message gets LIMIT_EXCEEDED with its id
+     * (if it decodes), a ping gets no pong, a fragment closes the connection (1008), since the message it
+     * belongs to can no longer be answered; so does a client that keeps going after
+     * {@link FrameRateLimiter#MAX_REFUSED} refusals.
+     */
+    private void refuseOverRate(ChannelHandlerContext ctx, Object msg) {
+        services.metrics().limitExceeded(Limit.FRAME_RATE);
+        boolean wholeMessage = (msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame)
+                && ((WebSocketFrame) msg).isFinalFragment() && fragments == null;
+        if (rate.persistentlyExceeded() || (msg instanceof WebSocketFrame && !(msg instanceof PingWebSocketFrame)
+                && !wholeMessage)) {
+            discardFragments();
+            session.close(WebSocketCloseStatus.POLICY_VIOLATION, "rate limit exceeded");
+            return;
+        }
+        if (wholeMessage && !session.closing()) {
+            long id;
+            try {
+                id = ClientFrameDecoder.decode((WebSocketFrame) msg, protocol).getId();
+            } catch (BadFrameException e) {
+                id = 0;
+            }
+            reply(ctx, ServerFrames.error(id, ErrorCode.LIMIT_EXCEEDED, "more than "
+                    + services.limits().framesPerSecond() + " frames per second: slow down"));
+        }
+    }
+
     /** Adds {@code frame}'s payload to the message being joined, and handles the message once it is whole. */
     private void appendFragment(ChannelHandlerContext ctx, WebSocketFrame frame) {
         if (fragments.readableBytes() + frame.content().readableBytes() > services.maxFrameBytes()) {
+            services.metrics().limitExceeded(Limit.FRAME_SIZE);
             discardFragments();
             session.close(WebSocketCloseStatus.MESSAGE_TOO_BIG, "message larger than the limit");
             return;
@@ -222,7 +257,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         ChannelName channel;
         try {
-            channel = ChannelName.parse(subscribe.getChannel(), services.maxChannelLength());
+            channel = parseChannel(subscribe.getChannel());
         } catch (IllegalArgumentException e) {
             return badRequest(id, e.getMessage());
         }
@@ -235,6 +270,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                     + "subscribe to " + subscribe.getChannel());
         }
         if (!session.channels().contains(channel) && session.channels().size() >= services.maxSubscriptions()) {
+            services.metrics().limitExceeded(Limit.SUBSCRIPTIONS);
             return ServerFrames.error(id, ErrorCode.LIMIT_EXCEEDED,
                     "this connection already holds " + services.maxSubscriptions() + " subscriptions");
         }
@@ -249,7 +285,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     private ServerFrame unsubscribe(long id, String name) {
         ChannelName channel;
         try {
-            channel = ChannelName.parse(name, services.maxChannelLength());
+            channel = parseChannel(name);
         } catch (IllegalArgumentException e) {
             return badRequest(id, e.getMessage());
         }
@@ -268,7 +304,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         ChannelName channel;
         try {
-            channel = ChannelName.parse(publish.getChannel(), services.maxChannelLength());
+            channel = parseChannel(publish.getChannel());
         } catch (IllegalArgumentException e) {
             reply(ctx, badRequest(id, e.getMessage()));
             return;
@@ -282,6 +318,12 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                     + "publish to " + publish.getChannel()));
             return;
         }
+        if (publish.getPayload().size() > services.limits().maxPublishPayloadBytes()) {
+            services.metrics().limitExceeded(Limit.PAYLOAD_SIZE);
+            reply(ctx, ServerFrames.error(id, ErrorCode.LIMIT_EXCEEDED, "the payload is larger than "
+                    + services.limits().maxPublishPayloadBytes() + " bytes"));
+            return;
+        }
         services.publisher().publish(channel, publish.getPayload().toByteArray(), publish.getHeadersMap())
                 .whenComplete((metadata, error) -> ctx.executor().execute(() -> {
                     if (error == null) {
@@ -292,6 +334,14 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                                 "Kafka did not acknowledge the publish: " + rootMessage(error)));
                     }
                 }));
+    }
+
+    /** {@link ChannelName#parse} that counts channels over {@code ws.max.channel.length}. */
+    private ChannelName parseChannel(String name) {
+        if (name.length() > services.maxChannelLength()) {
+            services.metrics().limitExceeded(Limit.CHANNEL_LENGTH);
+        }
+        return ChannelName.parse(name, services.maxChannelLength());
     }
 
     private static String rootMessage(Throwable error) {
@@ -325,6 +375,10 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof CorruptedWebSocketFrameException corrupted
+                && corrupted.closeStatus() == WebSocketCloseStatus.MESSAGE_TOO_BIG) {
+            services.metrics().limitExceeded(Limit.FRAME_SIZE);
+        }
         if (cause instanceof CorruptedWebSocketFrameException || cause instanceof IOException) {
             // The client's fault or its network's: the decoder already sent the close status (1002, 1009, ...).
             log.debug("closing {}: {}", ctx.channel(), cause.toString());

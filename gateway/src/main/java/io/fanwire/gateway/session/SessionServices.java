@@ -4,6 +4,7 @@ import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import io.fanwire.gateway.auth.AccessRules;
 import io.fanwire.gateway.auth.Authenticator;
+import io.fanwire.gateway.config.ClientLimits;
 import io.fanwire.gateway.publish.KafkaPublisher;
 import io.fanwire.gateway.subscription.Subscriptions;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.List;
  * @param accessRules who may subscribe to and publish on which channels
  * @param maxFrameBytes the largest client message, in one frame or joined from fragments
  * @param idleSweeps one per event loop, in the order of {@code subscriptions.loops()}
+ * @param limits connection, frame-rate, origin and payload limits
  */
 public record SessionServices(
         Subscriptions<Session> subscriptions,
@@ -29,5 +31,6 @@ public record SessionServices(
         int maxFrameBytes,
         List<IdleSweep> idleSweeps,
         Authenticator authenticator,
-        AccessRules accessRules) {
+        AccessRules accessRules,
+        ClientLimits limits) {
 }

@@ -1,6 +1,7 @@
 package io.fanwire.gateway.transport;
 
 import io.fanwire.gateway.admin.AuthRejection;
+import io.fanwire.gateway.admin.Limit;
 import io.fanwire.gateway.auth.AuthException;
 import io.fanwire.gateway.auth.Authenticator;
 import io.fanwire.gateway.auth.Principal;
@@ -25,14 +26,16 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
-import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Answers the one HTTP request of a connection before it becomes a WebSocket: the upgrade on
  * {@code ws.path} (with authentication and subprotocol negotiation), the demo page on {@code /}, and a
  * plain-text HTTP error for anything else (400 not an upgrade or no subprotocol we speak, 401 missing or
- * invalid token, 404 unknown path, 405 wrong method, 426 unsupported WebSocket version).
+ * invalid token, 403 origin not allowed, 404 unknown path, 405 wrong method, 426 unsupported WebSocket
+ * version). A connection that has not upgraded within {@code ws.handshake.timeout.ms} is closed.
  *
  * <p>On a successful upgrade it rebuilds the pipeline into its WebSocket form (see
  * {@link GatewayChannelInitializer}) and removes itself. Event loop only.
@@ -43,10 +46,27 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
     private final SessionServices services;
     private final ChannelGroup connections;
 
+    private ScheduledFuture<?> handshakeTimeout;
+
     HttpRequestHandler(WebSocketSettings settings, SessionServices services, ChannelGroup connections) {
         this.settings = settings;
         this.services = services;
         this.connections = connections;
+    }
+
+    /** Starts the handshake clock: the connection must upgrade within {@code ws.handshake.timeout.ms}. */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        handshakeTimeout = ctx.executor().schedule(() -> {
+            services.metrics().limitExceeded(Limit.HANDSHAKE_TIMEOUT);
+            ctx.close();
+        }, settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Removed at the upgrade, or when the connection closes: either way the clock stops. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        handshakeTimeout.cancel(false);
     }
 
     @Override
@@ -73,6 +93,13 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
         if (!request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
             respond(ctx, request, HttpResponseStatus.BAD_REQUEST,
                     "expected a WebSocket upgrade (Upgrade: websocket) on " + settings.path() + "\n");
+            return;
+        }
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (!services.limits().allowsOrigin(origin)) {
+            services.metrics().limitExceeded(Limit.ORIGIN);
+            respond(ctx, request, HttpResponseStatus.FORBIDDEN, "origin " + origin + " may not open WebSockets "
+                    + "here (ws.allowed.origins)\n");
             return;
         }
         Principal principal;
@@ -106,8 +133,8 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
                 future.channel().close();
             }
         });
-        // The handshake timeout is over; keepalive and idle timeout are the loop's IdleSweep's job from now on.
-        pipeline.remove(GatewayChannelInitializer.HANDSHAKE_TIMEOUT);
+        // Removing this handler stops the handshake clock; keepalive and idle timeout are the loop's
+        // IdleSweep's job from now on.
         pipeline.addAfter(GatewayChannelInitializer.REQUEST, GatewayChannelInitializer.SESSION,
                 new SessionHandler(protocol, services, principal));
         pipeline.remove(this);
@@ -158,15 +185,6 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
         if (!keepAlive) {
             written.addListener(ChannelFutureListener.CLOSE);
         }
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof IdleStateEvent) {
-            ctx.close();
-            return;
-        }
-        ctx.fireUserEventTriggered(event);
     }
 
     @Override

@@ -37,7 +37,7 @@ public final class WebSocketServer implements AutoCloseable {
     private static final RecvByteBufAllocator RECEIVE_BUFFERS = new FixedRecvByteBufAllocator(2048);
 
     /** Parameters of the listener. */
-    public record Settings(String bindAddress, int port, String path, int maxFrameBytes, Duration pingInterval,
+    public record Settings(String bindAddress, int port, String path, int maxFrameBytes,
                            int writeBufferLowBytes, int writeBufferHighBytes, int sendBufferBytes) {
     }
 
@@ -61,7 +61,7 @@ public final class WebSocketServer implements AutoCloseable {
                 .withUTF8Validator(false)
                 .build();
         WebSocketSettings wsSettings = new WebSocketSettings(settings.path(), decoderConfig,
-                settings.pingInterval(), demoPage());
+                services.limits().handshakeTimeout(), demoPage());
         ChannelGroup connections = new DefaultChannelGroup("websockets", GlobalEventExecutor.INSTANCE);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptor, workers)
@@ -75,7 +75,9 @@ public final class WebSocketServer implements AutoCloseable {
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(settings.writeBufferLowBytes(), settings.writeBufferHighBytes()))
-                .childHandler(new GatewayChannelInitializer(wsSettings, services, connections));
+                .childHandler(new GatewayChannelInitializer(wsSettings, services, connections,
+                        new ConnectionLimitHandler(new ConnectionCounts(services.limits().maxConnections(),
+                                services.limits().maxConnectionsPerAddress()), services.metrics())));
         if (settings.sendBufferBytes() > 0) {
             bootstrap.childOption(ChannelOption.SO_SNDBUF, settings.sendBufferBytes());
         }

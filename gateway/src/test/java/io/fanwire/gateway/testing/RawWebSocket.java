@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +36,16 @@ public final class RawWebSocket implements AutoCloseable {
      * receive buffer, so that a client that stops reading pushes back on the server quickly.
      */
     public static RawWebSocket connect(int port, String subprotocol, int receiveBufferBytes) throws IOException {
+        return connect(null, port, subprotocol, receiveBufferBytes);
+    }
+
+    /** {@link #connect(int, String, int)} from local address {@code source} (null: any), e.g. 127.0.0.2. */
+    public static RawWebSocket connect(InetAddress source, int port, String subprotocol, int receiveBufferBytes)
+            throws IOException {
         Socket socket = new Socket();
+        if (source != null) {
+            socket.bind(new InetSocketAddress(source, 0));
+        }
         if (receiveBufferBytes > 0) {
             socket.setReceiveBufferSize(receiveBufferBytes);
         }
