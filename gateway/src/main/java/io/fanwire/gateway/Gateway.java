@@ -17,11 +17,13 @@ import io.fanwire.gateway.session.IdleSweep;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.session.SessionServices;
 import io.fanwire.gateway.subscription.Subscriptions;
+import io.fanwire.gateway.transport.ServerTls;
 import io.fanwire.gateway.transport.Transports;
 import io.fanwire.gateway.transport.WebSocketServer;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -118,6 +120,7 @@ public final class Gateway implements AutoCloseable {
                 sweep.start();
                 idleSweeps.add(sweep);
             }
+            SslContext tls = security.tls() ? ServerTls.load(security.tlsCertFile(), security.tlsKeyFile()) : null;
             SessionServices services = new SessionServices(subscriptions, metrics, publisher,
                     config.maxChannelLength(), config.maxSubscriptions(), config.maxPendingBytes(),
                     config.slowConsumerPolicies(), config.maxFrameBytes(), List.copyOf(idleSweeps),
@@ -133,7 +136,7 @@ public final class Gateway implements AutoCloseable {
             WebSocketServer webSocketServer = WebSocketServer.bind(new WebSocketServer.Settings(
                     config.bindAddress(), config.port(), config.wsPath(), config.maxFrameBytes(),
                     config.writeBufferLowBytes(), config.writeBufferHighBytes(),
-                    config.sendBufferBytes()),
+                    config.sendBufferBytes(), tls),
                     transports, acceptor, workers, services);
             resources.push(webSocketServer);
             metrics.outboundPendingSource(webSocketServer::outboundPendingBytes);
@@ -141,7 +144,7 @@ public final class Gateway implements AutoCloseable {
             AtomicBoolean closing = new AtomicBoolean();
             AdminServer adminServer = AdminServer.bind(config.adminBindAddress(), config.adminPort(), acceptor,
                     transports.serverChannel(), () -> !closing.get() && ingest.ready(), metrics,
-                    config.security().adminToken());
+                    config.security().adminToken(), security.tls() && security.adminTls() ? tls : null);
             resources.push(adminServer);
 
             if (config.dev() && config.devFeedRate() > 0) {

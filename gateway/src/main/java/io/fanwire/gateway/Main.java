@@ -51,8 +51,10 @@ public final class Main {
             return;
         }
         GatewayConfig running = gateway.config();
-        log.info("Fanwire is up: WebSocket ws://localhost:{}{} · admin http://localhost:{}/metrics · topics {}{}",
-                gateway.port(), running.wsPath(), gateway.adminPort(), running.topics(),
+        boolean tls = running.security().tls();
+        log.info("Fanwire is up: WebSocket {}://localhost:{}{} · admin {}://localhost:{}/metrics · topics {}{}",
+                tls ? "wss" : "ws", gateway.port(), running.wsPath(),
+                tls && running.security().adminTls() ? "https" : "http", gateway.adminPort(), running.topics(),
                 running.dev() ? " · dev mode: demo page http://localhost:" + gateway.port()
                         + "/ · Kafka at " + running.bootstrapServers() : "");
 

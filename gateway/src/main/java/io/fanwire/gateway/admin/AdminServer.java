@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.function.BooleanSupplier;
@@ -46,8 +47,8 @@ public final class AdminServer implements AutoCloseable {
 
     public static AdminServer bind(String address, int port, EventLoopGroup group,
                                    Class<? extends ServerChannel> channelType,
-                                   BooleanSupplier ready, GatewayMetrics metrics, String adminToken)
-            throws InterruptedException {
+                                   BooleanSupplier ready, GatewayMetrics metrics, String adminToken,
+                                   SslContext tls) throws InterruptedException {
         AdminTokenCheck tokenCheck = new AdminTokenCheck(adminToken, metrics);
         Channel channel = new ServerBootstrap()
                 .group(group)
@@ -55,6 +56,9 @@ public final class AdminServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192), tokenCheck,
                                 new AdminHandler(ready, metrics));
                     }

@@ -1,6 +1,7 @@
 package io.fanwire.gateway.auth;
 
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -8,8 +9,8 @@ import java.util.Map;
  * Who is on a connection: the verified claims of its token, or {@link #ANONYMOUS}. Immutable; any thread.
  *
  * @param subject   the token's {@code sub}, or null (anonymous, or a token without one)
- * @param claims    every claim of the token, as nimbus-jose-jwt parsed them (strings, numbers, booleans,
- *                  lists, maps)
+ * @param claims    every claim of the token with a value, as nimbus-jose-jwt parsed them (strings,
+ *                  numbers, booleans, lists, maps; JSON nulls are left out)
  * @param expiresAt the token's {@code exp}, or null for anonymous connections
  */
 public record Principal(boolean authenticated, String subject, Map<String, Object> claims, Instant expiresAt) {
@@ -18,7 +19,13 @@ public record Principal(boolean authenticated, String subject, Map<String, Objec
     public static final Principal ANONYMOUS = new Principal(false, null, Map.of(), null);
 
     public Principal {
-        claims = Map.copyOf(claims);
+        Map<String, Object> present = new HashMap<>();
+        claims.forEach((name, value) -> {
+            if (value != null) {
+                present.put(name, value);
+            }
+        });
+        claims = Map.copyOf(present);
     }
 
     /**

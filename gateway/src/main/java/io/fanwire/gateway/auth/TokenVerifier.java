@@ -59,6 +59,15 @@ public final class TokenVerifier {
         } catch (JOSEException | RuntimeException e) {
             throw new AuthException("the token could not be verified");
         }
+        try {
+            return checked(claims);
+        } catch (RuntimeException e) {
+            // A claim of an unexpected type (for example a non-numeric exp) is a bad token, not a server fault.
+            throw new AuthException("the token's claims are malformed");
+        }
+    }
+
+    private Principal checked(JWTClaimsSet claims) throws AuthException {
         Instant now = clock.instant();
         Date exp = claims.getExpirationTime();
         if (exp == null) {

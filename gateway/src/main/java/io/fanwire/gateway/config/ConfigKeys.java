@@ -81,7 +81,8 @@ public final class ConfigKeys {
     public static final ConfigKey WS_MAX_CONNECTIONS_PER_ADDRESS = ConfigKey.ranged(
             "ws.max.connections.per.address", INT, "1000", 1, Integer.MAX_VALUE,
             "Most TCP connections from one source IP address at once. Past it a new connection from that address "
-                    + "is closed as soon as it is accepted. Raise it when many clients share an address (NAT).");
+                    + "is closed as soon as it is accepted. Raise it when many clients share an address: NAT, or a "
+                    + "load balancer that proxies TCP without keeping client addresses.");
     public static final ConfigKey WS_HANDSHAKE_TIMEOUT_MS = ConfigKey.ranged("ws.handshake.timeout.ms", LONG,
             "10000", 100, Long.MAX_VALUE,
             "A connection that has not completed its WebSocket upgrade this long after it was accepted is closed "
@@ -129,6 +130,13 @@ public final class ConfigKeys {
     public static final ConfigKey DEV_FEED_SYMBOLS = ConfigKey.ranged("dev.feed.symbols", INT, "50", 1, 10_000,
             "Dev mode: how many symbols the demo feed quotes.");
 
+    public static final ConfigKey TLS_CERT_FILE = ConfigKey.of("tls.cert.file", STRING, null,
+            "PEM certificate chain (leaf first). With tls.key.file it turns on TLS for the WebSocket listener "
+                    + "(wss://) and, unless admin.tls is false, the admin listener.");
+    public static final ConfigKey TLS_KEY_FILE = ConfigKey.of("tls.key.file", STRING, null,
+            "PEM private key (PKCS#8, BEGIN PRIVATE KEY) of tls.cert.file.");
+    public static final ConfigKey ADMIN_TLS = ConfigKey.of("admin.tls", BOOLEAN, "true",
+            "When TLS is configured, serve the admin listener over TLS too (https).");
     public static final ConfigKey AUTH_ANONYMOUS = ConfigKey.of("auth.anonymous", BOOLEAN, null,
             "Accept WebSocket upgrades that carry no token. Default: true in dev mode, false otherwise. "
                     + "A token that is present but invalid is refused either way (401).");
@@ -162,7 +170,7 @@ public final class ConfigKeys {
             WS_WRITE_BUFFER_HIGH_BYTES, WS_MAX_PENDING_BYTES, WS_SEND_BUFFER_BYTES, SLOW_CONSUMER_POLICY,
             WS_MAX_CONNECTIONS, WS_MAX_CONNECTIONS_PER_ADDRESS, WS_HANDSHAKE_TIMEOUT_MS, WS_ALLOWED_ORIGINS,
             WS_CLIENT_FRAMES_PER_SECOND, WS_CLIENT_FRAMES_BURST, IO_THREADS, TRANSPORT, ADMIN_PORT,
-            ADMIN_BIND_ADDRESS, ADMIN_TOKEN, AUTH_ANONYMOUS, AUTH_HS256_SECRET, AUTH_PUBLIC_KEY_FILE,
+            ADMIN_BIND_ADDRESS, ADMIN_TOKEN, TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS, AUTH_ANONYMOUS, AUTH_HS256_SECRET, AUTH_PUBLIC_KEY_FILE,
             AUTH_JWKS_FILE, AUTH_JWKS_RELOAD_MS, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_CLOCK_SKEW_MS, AUTH_RULES,
             PUBLISH_ENABLED, PUBLISH_MAX_PAYLOAD_BYTES, PUBLISH_TIMEOUT_MS, METADATA_REFRESH_MS, DEV_KAFKA_PORT,
             DEV_FEED_RATE, DEV_FEED_SYMBOLS);

@@ -148,7 +148,10 @@ public record GatewayConfig(
                         (String) values.get(AUTH_AUDIENCE.name()),
                         Duration.ofMillis((Long) values.get(AUTH_CLOCK_SKEW_MS.name())),
                         (String) values.get(AUTH_RULES.name()),
-                        (String) values.get(ADMIN_TOKEN.name())),
+                        (String) values.get(ADMIN_TOKEN.name()),
+                        (String) values.get(TLS_CERT_FILE.name()),
+                        (String) values.get(TLS_KEY_FILE.name()),
+                        (Boolean) values.get(ADMIN_TLS.name())),
                 new ClientLimits(
                         (Integer) values.get(WS_MAX_CONNECTIONS.name()),
                         (Integer) values.get(WS_MAX_CONNECTIONS_PER_ADDRESS.name()),

@@ -14,6 +14,9 @@ import java.time.Duration;
  * @param audience       required member of {@code aud}, or null
  * @param rules          access rules in the {@code auth.rules} syntax
  * @param adminToken     bearer token for state-changing admin requests, or null (they are refused)
+ * @param tlsCertFile    PEM certificate chain, or null for plain TCP
+ * @param tlsKeyFile     PEM private key, or null
+ * @param adminTls       the admin listener uses TLS too when it is configured
  */
 public record SecurityConfig(
         boolean anonymous,
@@ -25,7 +28,10 @@ public record SecurityConfig(
         String audience,
         Duration clockSkew,
         String rules,
-        String adminToken) {
+        String adminToken,
+        String tlsCertFile,
+        String tlsKeyFile,
+        boolean adminTls) {
 
     /** HS256 needs a key of at least 256 bits (RFC 7518 §3.2). */
     private static final int MIN_HS256_SECRET_BYTES = 32;
@@ -37,6 +43,11 @@ public record SecurityConfig(
         issuer = blankToNull(issuer);
         audience = blankToNull(audience);
         adminToken = blankToNull(adminToken);
+        tlsCertFile = blankToNull(tlsCertFile);
+        tlsKeyFile = blankToNull(tlsKeyFile);
+        if ((tlsCertFile == null) != (tlsKeyFile == null)) {
+            throw new ConfigException("tls.cert.file and tls.key.file go together: set both or neither");
+        }
         if (hs256Secret != null
                 && hs256Secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < MIN_HS256_SECRET_BYTES) {
             throw new ConfigException("auth.hs256.secret must be at least " + MIN_HS256_SECRET_BYTES
@@ -51,6 +62,11 @@ public record SecurityConfig(
                     + "auth.hs256.secret, auth.public.key.file or auth.jwks.file (or auth.anonymous=true to let "
                     + "clients in without a token)");
         }
+    }
+
+    /** True when the listeners use TLS. */
+    public boolean tls() {
+        return tlsCertFile != null;
     }
 
     /** True when some key can verify tokens. */
@@ -72,6 +88,7 @@ public record SecurityConfig(
         return "SecurityConfig[anonymous=" + anonymous + ", hs256Secret=" + (hs256Secret == null ? "unset" : "set")
                 + ", publicKeyFile=" + publicKeyFile + ", jwksFile=" + jwksFile + ", issuer=" + issuer
                 + ", audience=" + audience + ", clockSkew=" + clockSkew + ", rules=" + rules + ", adminToken="
-                + (adminToken == null ? "unset" : "set") + "]";
+                + (adminToken == null ? "unset" : "set") + ", tlsCertFile=" + tlsCertFile + ", adminTls=" + adminTls
+                + "]";
     }
 }

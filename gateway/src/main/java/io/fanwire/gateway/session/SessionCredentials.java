@@ -82,8 +82,13 @@ final class SessionCredentials {
             return;
         }
         Instant deadline = principal.expiresAt().plus(services.authenticator().verifier().skew());
-        long delayMillis = Math.max(0, Duration.between(services.authenticator().verifier().clock().instant(),
-                deadline).toMillis());
+        long delayMillis;
+        try {
+            delayMillis = Math.max(0, Duration.between(services.authenticator().verifier().clock().instant(),
+                    deadline).toMillis());
+        } catch (ArithmeticException farFuture) {
+            delayMillis = Long.MAX_VALUE;
+        }
         expiry = loop.schedule(() -> {
             expiry = null;
             services.metrics().authRejected(AuthRejection.TOKEN_EXPIRED);

@@ -7,6 +7,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
 
 /**
  * THE pipeline of a client connection, read top to bottom.
@@ -14,6 +15,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
  * <pre>
  * before the upgrade                          after the upgrade (HttpRequestHandler rebuilds it, once)
  *   limit             ConnectionLimitHandler    (removes itself once it has counted the connection)
+ *   tls               SslHandler                tls        SslHandler (only when tls.cert.file is set)
  *   http              HttpServerCodec           wsencoder  WebSocket13FrameEncoder (replies; record frames,
  *                                                          already encoded, are written below it by Session)
  *   aggregator        HttpObjectAggregator      wsdecoder  WebSocket13FrameDecoder (masked frames, max size)
@@ -31,6 +33,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     static final String LIMIT = "limit";
+    static final String TLS = "tls";
     static final String HTTP = "http";
     static final String AGGREGATOR = "aggregator";
     static final String REQUEST = "request";
@@ -40,13 +43,16 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
     private static final int MAX_HTTP_REQUEST_BYTES = 16 * 1024;
 
     private final WebSocketSettings settings;
+    private final SslContext tls;
     private final SessionServices services;
     private final ChannelGroup connections;
     private final ConnectionLimitHandler limitHandler;
 
-    GatewayChannelInitializer(WebSocketSettings settings, SessionServices services, ChannelGroup connections,
-                              ConnectionLimitHandler limitHandler) {
+    /** {@code tls}: null for plain TCP. */
+    GatewayChannelInitializer(WebSocketSettings settings, SslContext tls, SessionServices services,
+                              ChannelGroup connections, ConnectionLimitHandler limitHandler) {
         this.settings = settings;
+        this.tls = tls;
         this.services = services;
         this.connections = connections;
         this.limitHandler = limitHandler;
@@ -56,6 +62,9 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
     protected void initChannel(SocketChannel ch) {
         ChannelPipeline p = ch.pipeline();
         p.addLast(LIMIT, limitHandler);
+        if (tls != null) {
+            p.addLast(TLS, tls.newHandler(ch.alloc()));
+        }
         p.addLast(HTTP, new HttpServerCodec());
         p.addLast(AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES));
         p.addLast(REQUEST, new HttpRequestHandler(settings, services, connections));

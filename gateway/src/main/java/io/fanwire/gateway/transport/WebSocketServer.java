@@ -12,6 +12,7 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.ssl.SslContext;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -36,9 +37,13 @@ public final class WebSocketServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WebSocketServer.class);
     private static final RecvByteBufAllocator RECEIVE_BUFFERS = new FixedRecvByteBufAllocator(2048);
 
-    /** Parameters of the listener. */
+    /**
+     * Parameters of the listener.
+     *
+     * @param tls the TLS context (wss://), or null for plain TCP
+     */
     public record Settings(String bindAddress, int port, String path, int maxFrameBytes,
-                           int writeBufferLowBytes, int writeBufferHighBytes, int sendBufferBytes) {
+                           int writeBufferLowBytes, int writeBufferHighBytes, int sendBufferBytes, SslContext tls) {
     }
 
     private final Channel serverChannel;
@@ -75,7 +80,7 @@ public final class WebSocketServer implements AutoCloseable {
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_BUFFERS)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(settings.writeBufferLowBytes(), settings.writeBufferHighBytes()))
-                .childHandler(new GatewayChannelInitializer(wsSettings, services, connections,
+                .childHandler(new GatewayChannelInitializer(wsSettings, settings.tls(), services, connections,
                         new ConnectionLimitHandler(new ConnectionCounts(services.limits().maxConnections(),
                                 services.limits().maxConnectionsPerAddress()), services.metrics())));
         if (settings.sendBufferBytes() > 0) {

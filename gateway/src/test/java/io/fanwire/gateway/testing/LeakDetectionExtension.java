@@ -38,6 +38,20 @@ public final class LeakDetectionExtension implements BeforeAllCallback, AfterAll
 
     @Override
     public void afterAll(ExtensionContext context) throws InterruptedException {
+        reportedLeaks();
+        if (!LEAKS.isEmpty()) {
+            String report = String.join("\n\n", LEAKS);
+            LEAKS.clear();
+            throw new AssertionError("Netty reported leaked buffers during " + context.getDisplayName() + ":\n" + report);
+        }
+    }
+
+    /**
+     * Makes the detector report what the garbage collector found unreleased, and returns how many leak
+     * reports there are so far (the class fails after its tests if any).
+     */
+    public static int reportedLeaks() throws InterruptedException {
+        install();
         for (int i = 0; i < 3; i++) {
             System.gc();
             Thread.sleep(50);
@@ -48,11 +62,7 @@ public final class LeakDetectionExtension implements BeforeAllCallback, AfterAll
                 unpooled.release();
             }
         }
-        if (!LEAKS.isEmpty()) {
-            String report = String.join("\n\n", LEAKS);
-            LEAKS.clear();
-            throw new AssertionError("Netty reported leaked buffers during " + context.getDisplayName() + ":\n" + report);
-        }
+        return LEAKS.size();
     }
 
     private static synchronized void install() {

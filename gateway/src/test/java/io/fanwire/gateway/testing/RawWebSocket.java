@@ -42,6 +42,12 @@ public final class RawWebSocket implements AutoCloseable {
     /** {@link #connect(int, String, int)} from local address {@code source} (null: any), e.g. 127.0.0.2. */
     public static RawWebSocket connect(InetAddress source, int port, String subprotocol, int receiveBufferBytes)
             throws IOException {
+        return connect(source, port, subprotocol, receiveBufferBytes, null);
+    }
+
+    /** {@link #connect(InetAddress, int, String, int)} with {@code Authorization: Bearer token} (null: none). */
+    public static RawWebSocket connect(InetAddress source, int port, String subprotocol, int receiveBufferBytes,
+                                       String token) throws IOException {
         Socket socket = new Socket();
         if (source != null) {
             socket.bind(new InetSocketAddress(source, 0));
@@ -54,7 +60,9 @@ public final class RawWebSocket implements AutoCloseable {
         RawWebSocket ws = new RawWebSocket(socket);
         ws.out.write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-                + "Sec-WebSocket-Protocol: " + subprotocol + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                + "Sec-WebSocket-Protocol: " + subprotocol + "\r\n"
+                + (token == null ? "" : "Authorization: Bearer " + token + "\r\n")
+                + "\r\n").getBytes(StandardCharsets.US_ASCII));
         ws.out.flush();
         String head = ws.readHttpHead();
         if (!head.startsWith("HTTP/1.1 101")) {
@@ -161,6 +169,12 @@ public final class RawWebSocket implements AutoCloseable {
      */
     public void sendFragment(int opcode, byte[] payload, boolean fin) throws IOException {
         writeFrame(fin, opcode, payload, true);
+    }
+
+    /** Sends {@code bytes} as they are: for frames no well-behaved client would build. */
+    public void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
     }
 
     private void writeFrame(boolean fin, int opcode, byte[] payload, boolean masked) throws IOException {
