@@ -28,8 +28,8 @@ import org.HdrHistogram.Histogram;
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar io.fanwire.benchmarks.e2e.BenchmarkRunner
  * [--targets fanwire,uws,ws] [--scenarios firehose,market,idle,maxrate] [--clients 1000,10000,19000]
- * [--runs 3] [--warmup-s 5] [--measure-s 10] [--deliveries 1000000] [--quick]}. Run from the repository
- * root after {@code ./mvnw -B -q -DskipTests package}; peers need {@code npm ci} in benchmarks/peers.
+ * [--runs 3] [--warmup-s 10] [--measure-s 10] [--deliveries 1000000] [--syscalls true] [--quick]}. Run from
+ * the repository root after {@code ./mvnw -B -q -DskipTests package}; peers need {@code npm ci} in benchmarks/peers.
  */
 public final class BenchmarkRunner {
 
@@ -46,6 +46,8 @@ public final class BenchmarkRunner {
     private final Duration warmup;
     private final Duration measure;
     private final double deliveries;
+    /** Whether to count the server's syscalls in each window with perf ({@code --syscalls true}). */
+    private final boolean countSyscalls;
     private final List<RunResult> results = new ArrayList<>();
     private int topicSequence;
 
@@ -54,8 +56,9 @@ public final class BenchmarkRunner {
         this.opts = opts;
         this.broker = broker;
         this.runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
-        this.warmup = Duration.ofSeconds(Long.parseLong(opts.getOrDefault("warmup-s", "5")));
+        this.warmup = Duration.ofSeconds(Long.parseLong(opts.getOrDefault("warmup-s", "10")));
         this.measure = Duration.ofSeconds(Long.parseLong(opts.getOrDefault("measure-s", "10")));
+        this.countSyscalls = Boolean.parseBoolean(opts.getOrDefault("syscalls", "false"));
         this.deliveries = Double.parseDouble(opts.getOrDefault("deliveries", "1000000"));
     }
 
@@ -141,7 +144,7 @@ public final class BenchmarkRunner {
 
     /** What one measurement window saw. */
     private record Window(double seconds, double offered, Swarm.Report report, long targetCpu, long swarmCpu,
-                          Map<String, Double> metrics, long rss) {
+                          Map<String, Double> metrics, long rss, Map<String, Long> syscalls) {
 
         Map<String, Double> values(Target target) {
             Map<String, Double> v = new LinkedHashMap<>();
@@ -166,6 +169,12 @@ public final class BenchmarkRunner {
             if (target.kind != Target.Kind.FANWIRE) {
                 v.put("consumer_lag", Double.NaN);
             }
+            if (!syscalls.isEmpty()) {
+                long writes = SyscallCounter.WRITES.stream().mapToLong(name -> syscalls.getOrDefault(name, 0L)).sum();
+                v.put("frames_per_write_syscall", writes == 0 ? Double.NaN : delivered / writes);
+                v.put("epoll_waits_per_s", (syscalls.getOrDefault("epoll_wait", 0L)
+                        + syscalls.getOrDefault("epoll_pwait", 0L)) / seconds);
+            }
             return v;
         }
     }
@@ -175,6 +184,7 @@ public final class BenchmarkRunner {
         Thread.sleep(warmup.toMillis());
         swarm.reset();
         long[] sent0 = producer.sentPerKey();
+        SyscallCounter syscalls = countSyscalls ? SyscallCounter.start(target.pid(), measure.toMillis()) : null;
         long cpu0 = ProcStat.cpuNanos(target.pid());
         long swarmCpu0 = swarm.cpuNanos();
         long t0 = System.nanoTime();
@@ -190,7 +200,7 @@ public final class BenchmarkRunner {
             offered += (double) (sent1[k] - sent0[k]) * subscribersPerKey[k];
         }
         return new Window(seconds, offered, report, cpu1 - cpu0, swarmCpu1 - swarmCpu0, metrics,
-                ProcStat.rssBytes(target.pid()));
+                ProcStat.rssBytes(target.pid()), syscalls == null ? Map.of() : syscalls.counts());
     }
 
     /** Memory per idle subscribed connection: the slope between the smallest and largest client counts. */

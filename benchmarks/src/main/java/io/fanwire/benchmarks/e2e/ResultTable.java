@@ -26,6 +26,8 @@ final class ResultTable {
         COLUMNS.put("heap_bytes", "heap MiB");
         COLUMNS.put("direct_bytes", "direct MiB");
         COLUMNS.put("rss_bytes", "RSS MiB");
+        COLUMNS.put("frames_per_write_syscall", "frames per write syscall");
+        COLUMNS.put("epoll_waits_per_s", "epoll waits/s");
         COLUMNS.put("heap_bytes_per_connection", "heap B/conn");
         COLUMNS.put("direct_bytes_per_connection", "direct B/conn");
         COLUMNS.put("rss_bytes_per_connection", "RSS B/conn");
