@@ -28,7 +28,7 @@ import org.HdrHistogram.Histogram;
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar io.fanwire.benchmarks.e2e.BenchmarkRunner
  * [--targets fanwire,uws,ws] [--scenarios firehose,market,idle,maxrate] [--clients 1000,10000,19000]
- * [--runs 3] [--warmup-s 10] [--measure-s 10] [--deliveries 1000000] [--syscalls true] [--quick]}. Run from
+ * [--runs 3] [--warmup-s 10] [--measure-s 10] [--deliveries 1000000] [--idle-runs 1] [--syscalls true] [--quick]}. Run from
  * the repository root after {@code ./mvnw -B -q -DskipTests package}; peers need {@code npm ci} in benchmarks/peers.
  */
 public final class BenchmarkRunner {
@@ -104,7 +104,9 @@ public final class BenchmarkRunner {
                         }
                     }
                     case "idle" -> {
-                        for (int run = 1; run <= runs; run++) {
+                        // Heap per connection is deterministic to a few bytes: one run unless asked for more.
+                        int idleRuns = Integer.parseInt(opts.getOrDefault("idle-runs", "1"));
+                        for (int run = 1; run <= idleRuns; run++) {
                             results.add(idle(target, run, ints(opts.getOrDefault("idle-clients", "1000,19000"))));
                         }
                     }

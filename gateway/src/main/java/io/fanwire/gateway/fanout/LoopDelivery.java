@@ -39,6 +39,9 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicInteger queuedRecords = new AtomicInteger();
     private final List<Session> touched = new ArrayList<>();
+    /** The batches of one drain, joined; reused. */
+    private final List<EncodedRecord> drained = new ArrayList<>();
+    private final TopicRunWriter topicRun = new TopicRunWriter();
     private long frames;
     private long bytes;
 
@@ -64,14 +67,25 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
         }
     }
 
-    /** Drains the inbox on the loop. */
+    /** Drains the inbox on the loop: every batch waiting (up to a bound) is delivered as one. */
     @Override
     public void run() {
         // Cleared before draining: a batch submitted from now on schedules another run, so none is stranded.
         scheduled.set(false);
-        List<EncodedRecord> batch;
-        for (int drained = 0; drained < MAX_BATCHES_PER_DRAIN && (batch = inbox.poll()) != null; drained++) {
-            deliver(batch);
+        List<EncodedRecord> batch = inbox.poll();
+        if (batch != null) {
+            List<EncodedRecord> next = inbox.poll();
+            if (next == null) {
+                deliver(batch);
+            } else {
+                drained.addAll(batch);
+                int batches = 1;
+                do {
+                    drained.addAll(next);
+                } while (++batches < MAX_BATCHES_PER_DRAIN && (next = inbox.poll()) != null);
+                deliver(drained);
+                drained.clear();
+            }
         }
         flushTouched();
         if (!inbox.isEmpty() && scheduled.compareAndSet(false, true)) {
@@ -79,13 +93,36 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
         }
     }
 
-    /** Writes each record of {@code batch} to its subscribers without flushing, then releases the records. */
+    /**
+     * Writes each record of {@code batch} to its subscribers without flushing, then releases the records.
+     *
+     * <p>Session-major: for each run of consecutive records of one topic, each whole-topic subscriber is
+     * visited once and written the whole run, so its session, channel and buffers are pulled into the cache
+     * once per run instead of once per record (with ten thousand connections, a cache miss per connection and
+     * record is most of the cost). Key subscribers are then visited record by record. Each session still gets
+     * its records in batch order, which keeps Kafka's per-partition order.
+     */
     public void deliver(List<EncodedRecord> batch) {
         try {
-            for (EncodedRecord record : batch) {
-                table.forEachSubscriber(record.topic(), record.key(), record, this);
+            int n = batch.size();
+            for (int start = 0; start < n; ) {
+                String topic = batch.get(start).topic();
+                int end = start + 1;
+                while (end < n && batch.get(end).topic().equals(topic)) {
+                    end++;
+                }
+                topicRun.set(batch, start, end);
+                table.forEachTopicSubscriber(topic, topicRun, topicRun);
+                for (int i = start; i < end; i++) {
+                    EncodedRecord record = batch.get(i);
+                    if (record.key() != null) {
+                        table.forEachKeyOnlySubscriber(topic, record.key(), record, this);
+                    }
+                }
+                start = end;
             }
         } finally {
+            topicRun.set(null, 0, 0);
             for (EncodedRecord record : batch) {
                 record.release();
             }
@@ -107,6 +144,26 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
         metrics.delivered(frames, bytes);
         frames = 0;
         bytes = 0;
+    }
+
+    /** Writes a run of records of one topic, {@code records[start, end)}, to each session it visits. */
+    private final class TopicRunWriter implements SubscriptionTable.Visitor<Session, TopicRunWriter> {
+        private List<EncodedRecord> records;
+        private int start;
+        private int end;
+
+        void set(List<EncodedRecord> records, int start, int end) {
+            this.records = records;
+            this.start = start;
+            this.end = end;
+        }
+
+        @Override
+        public void visit(Session session, TopicRunWriter run) {
+            for (int i = start; i < end; i++) {
+                LoopDelivery.this.visit(session, records.get(i));
+            }
+        }
     }
 
     @Override

@@ -29,8 +29,9 @@ import java.util.concurrent.TimeUnit;
  * gets a {@code GoAway} and close 1008, whatever the policy.
  *
  * <p>Event loop only: created, used and dropped on the connection's own loop. Ownership: record frames are
- * written as retained duplicates that the channel releases; the backlog holds one reference per held record
- * until it is written, replaced or the connection closes ({@link #discard}).
+ * copied into a buffer the session owns until {@link #flush} hands it to the channel (so the shared frame's
+ * reference count is never touched per delivery); the backlog holds one reference per held record until it
+ * is written, replaced or the connection closes ({@link #discard}).
  */
 public final class Session {
 
@@ -40,6 +41,10 @@ public final class Session {
     private static final long SLOW_CONSUMER_CLOSE_GRACE_MS = 1_000;
     /** Reason of the GoAway, Gap and close frame a slow consumer gets. */
     static final String SLOW_CONSUMER = "slow consumer";
+    /** Initial size of the buffer a drain's frames are gathered in; it grows as needed. */
+    private static final int GATHER_INITIAL_BYTES = 1024;
+    /** Most bytes gathered before they go to the channel: half the high water mark, at most this. */
+    private static final int GATHER_MAX_BYTES = 64 * 1024;
 
     private final ChannelHandlerContext ctx;
     /** Where record frames are written: just below the WebSocket encoder, which they need not visit. */
@@ -47,12 +52,21 @@ public final class Session {
     private final Subprotocol protocol;
     private final int loopIndex;
     private final SessionServices services;
+    /** Gathered bytes past which they are handed to the channel before the drain ends. */
+    private final int gatherLimit;
     private final Set<ChannelName> channels = new ChannelSet();
     /** What this connection is owed while it is behind; made, with its writer, the first time it falls behind. */
     private Backlog backlog;
     private BacklogWriter backlogWriter;
     /** The subscriptions' {@code max_rate} limits; made when the first subscription sets one. */
     private MaxRateThrottle throttle;
+    /**
+     * The record frames written since the last flush, copied into one buffer, or null: a frame of a few hundred
+     * bytes costs less to copy than to queue on its own (a duplicate, a shared reference count touched from
+     * every event loop, an outbound-buffer entry and an iovec each), and a client gets all of a drain's frames
+     * in one buffer. Owned by this session until {@link #writeGathered} hands it to the channel.
+     */
+    private ByteBuf gathering;
     private boolean flushPending;
     private boolean closing;
     /** Whether the client sent anything since the last idle sweep. */
@@ -73,6 +87,8 @@ public final class Session {
         this.protocol = protocol;
         this.loopIndex = loopIndex;
         this.services = services;
+        this.gatherLimit = Math.max(GATHER_INITIAL_BYTES,
+                Math.min(GATHER_MAX_BYTES, ctx.channel().config().getWriteBufferHighWaterMark() / 2));
     }
 
     public Subprotocol protocol() {
@@ -92,9 +108,10 @@ public final class Session {
      * closing or the record's slow-consumer policy kept or dropped it, or -1 when the session started closing
      * because it does not read (status 1008).
      *
-     * <p>A healthy connection (no {@code max_rate}, writable, nothing held back) costs two null checks and one
-     * duplicate of the shared frame, no other allocation. A {@code max_rate} subscription may hold the record
-     * for its key's next slot; past the high water mark the record's slow-consumer policy applies.
+     * <p>A healthy connection (no {@code max_rate}, writable, nothing held back) costs two null checks and a
+     * copy of the frame into the buffer this drain's frames are gathered in ({@link #flush} writes it). A
+     * {@code max_rate} subscription may hold the record for its key's next slot; past the high water mark the
+     * record's slow-consumer policy applies.
      */
     public int write(EncodedRecord record) {
         if (closing) {
@@ -115,6 +132,10 @@ public final class Session {
         if (pending == null) {
             return 0;
         }
+        if (gathering != null && gathering.readableBytes() >= gatherLimit) {
+            // Hand a full buffer over, so that the channel's writability (the water marks) sees it.
+            writeGathered();
+        }
         if (pending.isWritable() && (backlog == null || backlog.isEmpty())) {
             return writeNow(record, pending);
         }
@@ -134,12 +155,26 @@ public final class Session {
 
     private int writeNow(EncodedRecord record, ChannelOutboundBuffer pending) {
         ByteBuf frame = record.frame(protocol, ctx.alloc());
-        if (pending.totalPendingWriteBytes() + frame.readableBytes() > services.maxPendingBytes()) {
+        int size = frame.readableBytes();
+        int gathered = gathering == null ? 0 : gathering.readableBytes();
+        if (pending.totalPendingWriteBytes() + gathered + size > services.maxPendingBytes()) {
             closeAsSlowConsumer();
             return -1;
         }
-        frameOut.write(frame.retainedDuplicate(), frameOut.voidPromise());
-        return frame.readableBytes();
+        if (gathering == null) {
+            gathering = ctx.alloc().directBuffer(Math.max(GATHER_INITIAL_BYTES, size));
+        }
+        gathering.writeBytes(frame, frame.readerIndex(), size);
+        return size;
+    }
+
+    /** Hands the frames gathered since the last flush to the channel, as one buffer. */
+    private void writeGathered() {
+        ByteBuf frames = gathering;
+        if (frames != null) {
+            gathering = null;
+            frameOut.write(frames, frameOut.voidPromise());
+        }
     }
 
     /** Above the high water mark, or with records held back: the record's slow-consumer policy decides. */
@@ -147,6 +182,7 @@ public final class Session {
         if ((backlog == null || backlog.isEmpty()) && flushPending) {
             // Part of what is queued may be this very drain's writes, not yet handed to the socket: hand them
             // over first, so that only a connection whose socket is really full counts as behind.
+            writeGathered();
             ctx.flush();
             pending = ctx.channel().unsafe().outboundBuffer();
             if (closing || pending == null) {
@@ -200,6 +236,7 @@ public final class Session {
             return;
         }
         backlog.drainTo(backlogWriter);
+        writeGathered();
         ctx.flush();
     }
 
@@ -210,7 +247,7 @@ public final class Session {
     void maxRate(ChannelName channel, double maxRate) {
         if (throttle == null && maxRate > 0) {
             throttle = new MaxRateThrottle(ctx.executor(), protocol, ctx.alloc(), services.metrics(), channels,
-                    this::deliverOnTime, ctx::flush);
+                    this::deliverOnTime, this::flush);
         }
         if (throttle != null) {
             throttle.setRate(channel, maxRate);
@@ -239,13 +276,17 @@ public final class Session {
         }
     }
 
-    /** Releases everything held back: the connection is closed. Idempotent. */
+    /** Releases everything held back and gathered but not yet written: the connection is closing. Idempotent. */
     void discard() {
         if (backlog != null) {
             backlog.discard();
         }
         if (throttle != null) {
             throttle.discard();
+        }
+        if (gathering != null) {
+            gathering.release();
+            gathering = null;
         }
     }
 
@@ -269,6 +310,7 @@ public final class Session {
 
         @Override
         public void gap(String topic, int partition, long fromOffset, long toOffset) {
+            writeGathered();
             ctx.write(ServerFrames.toWebSocketFrame(
                     ServerFrames.gap(topic, partition, fromOffset, toOffset, SLOW_CONSUMER), protocol, ctx.alloc()),
                     ctx.voidPromise());
@@ -285,8 +327,10 @@ public final class Session {
         return true;
     }
 
+    /** Writes the frames gathered since the last flush, in one buffer, and flushes. */
     public void flush() {
         flushPending = false;
+        writeGathered();
         ctx.flush();
     }
 
@@ -323,6 +367,7 @@ public final class Session {
             return;
         }
         closing = true;
+        writeGathered();
         ctx.writeAndFlush(new CloseWebSocketFrame(status, reason)).addListener(ChannelFutureListener.CLOSE);
     }
 

@@ -67,6 +67,14 @@ public final class SubscriptionTable<S> {
      * once. The visitor must not change this table.
      */
     public <A> void forEachSubscriber(String topic, String key, A arg, Visitor<? super S, A> visitor) {
+        forEachTopicSubscriber(topic, arg, visitor);
+        if (key != null) {
+            forEachKeyOnlySubscriber(topic, key, arg, visitor);
+        }
+    }
+
+    /** Visits each subscriber of the whole of {@code topic}. The visitor must not change this table. */
+    public <A> void forEachTopicSubscriber(String topic, A arg, Visitor<? super S, A> visitor) {
         TopicSubscribers<S> t = topics.get(topic);
         if (t == null) {
             return;
@@ -75,16 +83,27 @@ public final class SubscriptionTable<S> {
         for (int i = 0, n = whole.size; i < n; i++) {
             visitor.visit(whole.get(i), arg);
         }
-        if (key != null) {
-            Members<S> keyed = t.byKey.get(key);
-            if (keyed != null) {
-                boolean dedupe = whole.size > 0;
-                for (int i = 0, n = keyed.size; i < n; i++) {
-                    S subscriber = keyed.get(i);
-                    if (!dedupe || !whole.contains(subscriber)) {
-                        visitor.visit(subscriber, arg);
-                    }
-                }
+    }
+
+    /**
+     * Visits each subscriber of {@code topic}'s {@code key} that does not also subscribe to the whole topic
+     * (which {@link #forEachTopicSubscriber} reaches). The visitor must not change this table.
+     */
+    public <A> void forEachKeyOnlySubscriber(String topic, String key, A arg, Visitor<? super S, A> visitor) {
+        TopicSubscribers<S> t = topics.get(topic);
+        if (t == null) {
+            return;
+        }
+        Members<S> keyed = t.byKey.get(key);
+        if (keyed == null) {
+            return;
+        }
+        Members<S> whole = t.whole;
+        boolean dedupe = whole.size > 0;
+        for (int i = 0, n = keyed.size; i < n; i++) {
+            S subscriber = keyed.get(i);
+            if (!dedupe || !whole.contains(subscriber)) {
+                visitor.visit(subscriber, arg);
             }
         }
     }
