@@ -39,6 +39,7 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.ResourceLeakDetector;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -62,12 +63,19 @@ import org.slf4j.LoggerFactory;
  * returns survives a re-encoding unchanged; the pipeline never lets an exception escape, never logs a
  * warning or error (the "unexpected error" path), and releases every buffer (leak detector at paranoid
  * level, checked at the end). {@code -Dfuzz.inputs=N} sets the inputs per target (default: a short run for
- * {@code mvn verify}); {@code gateway/fuzz/run.sh} runs a million.
+ * {@code mvn verify}), {@code -Dfuzz.inputs.proto|json|http=N} one target's; {@code gateway/fuzz/run.sh}
+ * runs a million.
  */
 class ClientInputFuzzTest {
 
     private static final long INPUTS = Long.getLong("fuzz.inputs", 3_000);
     private static final long SEED = Long.getLong("fuzz.seed", 20261126L);
+    /**
+     * Leak detection level while fuzzing: paranoid (every buffer, every access recorded) unless
+     * {@code -Dfuzz.leak.level=advanced} trades coverage (1 buffer in 128) for speed on very long runs.
+     */
+    private static final ResourceLeakDetector.Level LEAK_LEVEL = ResourceLeakDetector.Level.valueOf(
+            System.getProperty("fuzz.leak.level", "paranoid").toUpperCase(java.util.Locale.ROOT));
     private static final List<String> JSON_TOKENS = List.of("{", "}", "[", "]", "\"", ":", ",", "null", "true",
             "\"id\"", "\"subscribe\"", "\"publish\"", "\"ping\"", "\"refresh\"", "\"unsubscribe\"", "\"channel\"",
             "\"payload\"", "\"headers\"", "\"resumeFrom\"", "\"snapshot\"", "\\u0000", "\\ud800", "1e999",
@@ -99,6 +107,7 @@ class ClientInputFuzzTest {
 
     @BeforeAll
     static void setUp() {
+        ResourceLeakDetector.setLevel(LEAK_LEVEL);
         Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         WARNING_CATCHER.setContext(root.getLoggerContext());
         WARNING_CATCHER.start();
@@ -110,6 +119,7 @@ class ClientInputFuzzTest {
 
     @AfterAll
     static void tearDown() {
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
         ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(WARNING_CATCHER);
         keys.close();
     }
@@ -117,14 +127,14 @@ class ClientInputFuzzTest {
     @Test
     void protobufDecoder() throws Exception {
         Fuzzer.Report report = new Fuzzer("proto-decoder", Fuzzer.corpus("fuzz/proto"), List.of(), SEED)
-                .run(INPUTS, input -> decodeAndCheck(new BinaryWebSocketFrame(direct(input)), Subprotocol.PROTO));
+                .run(inputs("proto"), input -> decodeAndCheck(new BinaryWebSocketFrame(direct(input)), Subprotocol.PROTO));
         finish(report);
     }
 
     @Test
     void jsonDecoder() throws Exception {
         Fuzzer.Report report = new Fuzzer("json-decoder", Fuzzer.corpus("fuzz/json"), JSON_TOKENS, SEED)
-                .run(INPUTS, input -> decodeAndCheck(new TextWebSocketFrame(direct(input)), Subprotocol.JSON));
+                .run(inputs("json"), input -> decodeAndCheck(new TextWebSocketFrame(direct(input)), Subprotocol.JSON));
         finish(report);
     }
 
@@ -132,13 +142,18 @@ class ClientInputFuzzTest {
     void httpUpgradeAndSession() throws Exception {
         SplittableRandom chunks = new SplittableRandom(SEED);
         Fuzzer.Report report = new Fuzzer("http-upgrade", Fuzzer.corpus("fuzz/http"), HTTP_TOKENS, SEED)
-                .run(INPUTS, input -> throughThePipeline(input, chunks));
+                .run(inputs("http"), input -> throughThePipeline(input, chunks));
         finish(report);
+    }
+
+    /** {@code -Dfuzz.inputs.NAME} for one target, else {@code -Dfuzz.inputs}. */
+    private static long inputs(String target) {
+        return Long.getLong("fuzz.inputs." + target, INPUTS);
     }
 
     private static void finish(Fuzzer.Report report) throws InterruptedException {
         int leaks = LeakDetectionExtension.reportedLeaks();
-        System.out.println(report + ", " + leaks + " leaks");
+        System.out.println(report + ", " + leaks + " leaks (leak detection " + LEAK_LEVEL + ")");
         assertEquals(0, report.crashes(), report.toString());
         assertEquals(0, leaks, "leak reports");
     }
