@@ -16,6 +16,7 @@ import io.fanwire.protocol.v1.Subscribe;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
@@ -375,6 +376,12 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            services.metrics().limitExceeded(Limit.FRAME_SIZE);
+            discardFragments();
+            session.close(WebSocketCloseStatus.MESSAGE_TOO_BIG, "message larger than the limit");
+            return;
+        }
         if (cause instanceof CorruptedWebSocketFrameException corrupted
                 && corrupted.closeStatus() == WebSocketCloseStatus.MESSAGE_TOO_BIG) {
             services.metrics().limitExceeded(Limit.FRAME_SIZE);

@@ -95,6 +95,12 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
                     "expected a WebSocket upgrade (Upgrade: websocket) on " + settings.path() + "\n");
             return;
         }
+        if (!"13".equals(request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))) {
+            // Netty's factory would also accept versions 0 (hixie-76, when the header is missing), 7 and 8,
+            // with their own frame decoders: only RFC 6455 is spoken here.
+            WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+            return;
+        }
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         if (!services.limits().allowsOrigin(origin)) {
             services.metrics().limitExceeded(Limit.ORIGIN);

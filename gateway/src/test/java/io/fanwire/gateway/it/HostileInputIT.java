@@ -346,15 +346,29 @@ class HostileInputIT {
                 "direct memory did not grow with the attempts");
     }
 
-    /** One upgrade attempt with {@code authHeader} from {@code source}; returns the response's status line. */
+    @Test
+    void onlyRfc6455IsSpokenNotTheOlderDrafts() throws Exception {
+        String token = "Authorization: Bearer " + TestTokens.hs256("drafts") + "\r\n";
+        InetAddress local = InetAddress.getByName("127.0.0.1");
+        assertTrue(attempt(local, token, "").startsWith("HTTP/1.1 426"), "no version: hixie-76");
+        assertTrue(attempt(local, token, "Sec-WebSocket-Version: 8\r\n").startsWith("HTTP/1.1 426"));
+        assertTrue(attempt(local, token, "Sec-WebSocket-Version: 7\r\n").startsWith("HTTP/1.1 426"));
+        assertTrue(attempt(local, token, "Sec-WebSocket-Version: 13\r\n").startsWith("HTTP/1.1 101"));
+    }
+
     private static String attempt(InetAddress source, String authHeader) throws IOException {
+        return attempt(source, authHeader, "Sec-WebSocket-Version: 13\r\n");
+    }
+
+    /** One upgrade attempt with {@code authHeader} from {@code source}; returns the response's status line. */
+    private static String attempt(InetAddress source, String authHeader, String versionHeader) throws IOException {
         try (Socket socket = new Socket()) {
             socket.setSoTimeout((int) WsTestClient.WAIT.toMillis());
             socket.bind(new InetSocketAddress(source, 0));
             socket.connect(new InetSocketAddress("127.0.0.1", gateway.port()), (int) WsTestClient.WAIT.toMillis());
             OutputStream out = socket.getOutputStream();
             out.write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + authHeader
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" + versionHeader + authHeader
                     + "\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = socket.getInputStream();
