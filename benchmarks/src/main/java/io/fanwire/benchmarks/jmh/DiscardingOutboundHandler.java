@@ -15,7 +15,7 @@ import java.util.List;
  *
  * <p>{@link FanoutBenchmark.Release#WRITE} releases each message as it is written: nothing is ever held.
  * {@link FanoutBenchmark.Release#FLUSH} holds the messages until the next flush, as the outbound buffer
- * does until the socket takes them, so that as many buffer duplicates are alive at once as in the gateway.
+ * does until the socket takes them, so that as many written buffers are alive at once as in the gateway.
  *
  * <p>One per channel; runs on the channel's {@code EmbeddedEventLoop}, which is any thread.
  */

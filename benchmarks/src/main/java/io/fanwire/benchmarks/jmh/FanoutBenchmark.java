@@ -13,6 +13,7 @@ import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.session.SessionServices;
 import io.fanwire.gateway.subscription.ChannelName;
 import io.fanwire.gateway.subscription.SubscriptionTable;
+import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -54,8 +55,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Each channel is an {@link EmbeddedChannel} (its event loop counts every thread as its own, so the
  * benchmark thread is the loop) whose pipeline is {@link DiscardingOutboundHandler} next to the head, then
  * {@link ContextCaptureHandler} where the session handler would be. Measured: subscription lookup, the
- * session's write checks, {@code retainedDuplicate()}, the trip through the pipeline, the flush per touched
- * session, the task's bookkeeping, and the release of the duplicates ({@link Release}).
+ * session's write checks, the copy of each frame into the session's gathering buffer (allocated from
+ * {@link #allocator} once per session and task), the trip of that buffer through the pipeline, the flush per
+ * touched session, the task's bookkeeping, and the release of the buffers ({@link Release}).
  *
  * <p>Not measured: the socket, the kernel and {@code ChannelOutboundBuffer} (the writes and flushes stop at
  * the discarding handler, so no entry is queued, no pending-bytes counter moves, no syscall happens); the
@@ -65,8 +67,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>The benchmark thread is a Netty {@code FastThreadLocalThread} ({@link FastThreadLocalExecutor}, set in
  * {@code jvmArgsPrepend}; the setup refuses any other thread), as an event loop's thread is: only on such a
- * thread does Netty 4.2 reuse buffer duplicates. Netty's leak sampling is off in the fork: a sampled record
- * buffer would make every duplicate of it allocate a tracking wrapper, and whether that happens is chance.
+ * thread do Netty 4.2's allocators serve buffers from a per-thread cache and reuse their wrapper objects.
+ * Netty's leak sampling is off in the fork: a sampled buffer allocates a tracking wrapper, and whether that
+ * happens is chance.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -80,16 +83,18 @@ public class FanoutBenchmark {
 
     /** When the stand-in for the socket releases what the fan-out writes. */
     public enum Release {
-        /** As each message is written: a duplicate's wrapper can be reused for the next write at once. */
+        /** As each message is written: a buffer can be reused for the next write at once. */
         WRITE,
         /**
-         * At the next flush, like a socket channel: every duplicate of a task is alive until the task's
-         * flushes, so Netty's per-thread object pools are under the same pressure as in the gateway. Its time
+         * At the next flush, like a socket channel: every buffer of a task is alive until the task's
+         * flushes, so the allocator's per-thread caches are under the same pressure as in the gateway. Its time
          * includes a second pass over every channel's held writes, which at thousands of channels misses
          * the caches: trust its allocation figure more than its time.
          */
         FLUSH
     }
+
+    private static final ByteBufAllocator ADAPTIVE = new AdaptiveByteBufAllocator();
 
     static final int BATCH = 16;
     static final int MAX_CHANNELS = 10_000;
@@ -103,6 +108,13 @@ public class FanoutBenchmark {
 
     @Param({"WRITE", "FLUSH"})
     Release release;
+
+    /**
+     * The allocator of the channels, which the sessions gather frames in: Netty's pooled allocator (what the
+     * gateway configures) or its adaptive one (Netty 4.2's default).
+     */
+    @Param({"pooled", "adaptive"})
+    String allocator;
 
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private GatewayMetrics metrics;
@@ -142,6 +154,7 @@ public class FanoutBenchmark {
             sinks[i] = new DiscardingOutboundHandler(release);
             ContextCaptureHandler capture = new ContextCaptureHandler();
             embedded[i] = new EmbeddedChannel(sinks[i], capture);
+            embedded[i].config().setAllocator(allocator.equals("adaptive") ? ADAPTIVE : PooledByteBufAllocator.DEFAULT);
             if (embedded[i].unsafe().outboundBuffer() == null) {
                 throw new IllegalStateException("channel is not open: Session.write would write nothing");
             }
