@@ -11,6 +11,8 @@ import io.fanwire.gateway.config.SecurityConfig;
 import io.fanwire.gateway.dev.DemoFeed;
 import io.fanwire.gateway.dev.EmbeddedKafkaBroker;
 import io.fanwire.gateway.fanout.Fanout;
+import io.fanwire.gateway.history.RecordHistory;
+import io.fanwire.gateway.ingest.CatchUpReaders;
 import io.fanwire.gateway.ingest.KafkaIngest;
 import io.fanwire.gateway.publish.KafkaPublisher;
 import io.fanwire.gateway.session.IdleSweep;
@@ -42,12 +44,16 @@ import org.slf4j.LoggerFactory;
  * ingest → fan-out → listeners.
  *
  * <p>The data path, from Kafka record to client frame:
- * {@link KafkaIngest} (poll, encode each record once: {@code EncodedRecord}) →
+ * {@link KafkaIngest} (poll, encode each record once: {@code EncodedRecord}; note it in the {@link RecordHistory}) →
  * {@link Fanout#dispatch} (each interested event loop's inbox, at most one queued drain task per loop:
  * {@code LoopDelivery}) → {@code SubscriptionTable.forEachSubscriber} → {@link Session#write} (a retained
  * duplicate of the shared frame) → one flush per session per drain. A session above its high water mark
  * applies its slow-consumer policy instead ({@code slow.consumer.policy}: conflate, drop, disconnect) and
  * writes what it held back when the channel is writable again.
+ *
+ * <p>Resuming clients: {@code SessionHandler} starts a {@code session.Replay}, which reads the
+ * {@link RecordHistory} and, for older records, the shared {@link CatchUpReaders}, then hands over to the path
+ * above.
  *
  * <p>{@link #close} undoes {@link #start} in reverse order: stop accepting, say goodbye to clients (1001),
  * stop the consumer, the listeners, the loops and, in dev mode, the broker.
@@ -121,15 +127,19 @@ public final class Gateway implements AutoCloseable {
                 idleSweeps.add(sweep);
             }
             SslContext tls = security.tls() ? ServerTls.load(security.tlsCertFile(), security.tlsKeyFile()) : null;
-            SessionServices services = new SessionServices(subscriptions, metrics, publisher,
+            RecordHistory history = new RecordHistory(config.historyPartitionMaxBytes(),
+                    subscriptions.loops().size());
+            CatchUpReaders catchUp = new CatchUpReaders(config.kafka(), config.catchUpReaders());
+            resources.push(catchUp);
+            SessionServices services = new SessionServices(subscriptions, metrics, publisher, history, catchUp,
                     config.maxChannelLength(), config.maxSubscriptions(), config.maxPendingBytes(),
                     config.slowConsumerPolicies(), config.maxFrameBytes(), List.copyOf(idleSweeps),
                     new Authenticator(verifier, security.anonymous()), AccessRules.parse(security.rules()),
                     config.limits());
 
-            Fanout fanout = new Fanout(subscriptions, metrics);
+            Fanout fanout = new Fanout(subscriptions, history, metrics);
             KafkaIngest ingest = new KafkaIngest(config.kafka(), config.topics(), config.metadataRefresh(),
-                    fanout, metrics, PooledByteBufAllocator.DEFAULT);
+                    fanout, history, metrics, PooledByteBufAllocator.DEFAULT);
             ingest.start();
             resources.push(ingest);
 

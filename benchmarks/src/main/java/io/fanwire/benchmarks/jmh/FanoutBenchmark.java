@@ -10,6 +10,7 @@ import io.fanwire.gateway.fanout.LoopDelivery;
 import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import io.fanwire.gateway.policy.SlowConsumerPolicy;
 import io.fanwire.gateway.session.Session;
+import io.fanwire.gateway.history.RecordHistory;
 import io.fanwire.gateway.session.SessionServices;
 import io.fanwire.gateway.subscription.ChannelName;
 import io.fanwire.gateway.subscription.SubscriptionTable;
@@ -141,7 +142,10 @@ public class FanoutBenchmark {
         batchTasks = DELIVERIES_PER_INVOCATION / (BATCH * channels);
 
         metrics = new GatewayMetrics();
-        SessionServices services = new SessionServices(null, metrics, null, 256, 1000, Long.MAX_VALUE,
+        // No history kept (budget 0), as with history.partition.max.bytes=0; the partition's positions are.
+        RecordHistory history = new RecordHistory(0, 1);
+        history.register(SampleRecords.TOPIC, 3, 0);
+        SessionServices services = new SessionServices(null, metrics, null, history, null, 256, 1000, Long.MAX_VALUE,
                 SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), 65_536, List.of(),
                 new Authenticator(null, true), AccessRules.parse("any * anyone"),
                 new ClientLimits(Integer.MAX_VALUE, Integer.MAX_VALUE, Duration.ofSeconds(10), List.of("*"),
@@ -162,7 +166,7 @@ public class FanoutBenchmark {
         }
 
         // What the loop's drain task does per poll batch: deliver, then one flush per touched session.
-        delivery = new LoopDelivery(embedded[0].eventLoop(), table, metrics);
+        delivery = new LoopDelivery(embedded[0].eventLoop(), 0, table, history, metrics);
         record = EncodedRecord.encode(SampleRecords.record(0, "K0", payloadBytes), alloc);
         batch = new ArrayList<>(BATCH);
         for (int i = 0; i < BATCH; i++) {

@@ -60,6 +60,16 @@ public final class EncodedRecord extends AbstractReferenceCounted {
         return frame.getMessage().getOffset();
     }
 
+    /** The {@code Message} frame, unencoded: immutable, and safe to keep after this record is released. */
+    public ServerFrame message() {
+        return frame;
+    }
+
+    /** The length of the encoded protobuf frame, in bytes. */
+    public int size() {
+        return protoFrame.readableBytes();
+    }
+
     /** The frame for {@code protocol}. The caller must not release it; write a retained duplicate. */
     public ByteBuf frame(Subprotocol protocol, ByteBufAllocator alloc) {
         return protocol == Subprotocol.PROTO ? protoFrame : jsonFrame(alloc);

@@ -6,9 +6,9 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.fanwire.protocol.v1.Error;
 import io.fanwire.protocol.v1.Gap;
-import io.fanwire.protocol.v1.GoAway;
 import io.fanwire.protocol.v1.Message;
 import io.fanwire.protocol.v1.Ok;
+import io.fanwire.protocol.v1.Position;
 import io.fanwire.protocol.v1.Reply;
 import io.fanwire.protocol.v1.ServerFrame;
 import io.fanwire.protocol.v1.Subscribed;
@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
@@ -73,6 +74,11 @@ public final class ServerFrames {
         return reply(Reply.newBuilder().setId(id).setSubscribed(Subscribed.getDefaultInstance()));
     }
 
+    /** {@code subscribed}, with where live delivery starts in each partition. */
+    public static ServerFrame subscribed(long id, List<Position> positions) {
+        return reply(Reply.newBuilder().setId(id).setSubscribed(Subscribed.newBuilder().addAllPositions(positions)));
+    }
+
     public static ServerFrame ok(long id) {
         return reply(Reply.newBuilder().setId(id).setOk(Ok.getDefaultInstance()));
     }
@@ -86,11 +92,6 @@ public final class ServerFrames {
     public static ServerFrame gap(String channel, int partition, long fromOffset, long toOffset, String reason) {
         return ServerFrame.newBuilder().setGap(Gap.newBuilder().setChannel(channel).setPartition(partition)
                 .setFromOffset(fromOffset).setToOffset(toOffset).setReason(reason)).build();
-    }
-
-    /** The server is about to close the connection, for {@code reason}. */
-    public static ServerFrame goAway(String reason) {
-        return ServerFrame.newBuilder().setGoAway(GoAway.newBuilder().setReason(reason)).build();
     }
 
     private static ServerFrame reply(Reply.Builder reply) {

@@ -123,6 +123,13 @@ public final class ConfigKeys {
     public static final ConfigKey METADATA_REFRESH_MS = ConfigKey.ranged("ingest.metadata.refresh.ms", LONG,
             "30000", 100, Long.MAX_VALUE,
             "How often the ingest thread looks for new partitions of the served topics.");
+    public static final ConfigKey HISTORY_PARTITION_MAX_BYTES = ConfigKey.ranged("history.partition.max.bytes",
+            LONG, "1048576", 0, Long.MAX_VALUE,
+            "Recent records kept in memory per served partition, in bytes of encoded frames, for clients that "
+                    + "resume. Older records are read from Kafka by the catch-up readers. 0 keeps none.");
+    public static final ConfigKey CATCHUP_READERS = ConfigKey.ranged("catchup.readers", INT, "2", 1, 64,
+            "Kafka consumers (one thread each) that read records no longer in memory for resuming clients. "
+                    + "Shared by all clients: requests for one partition are served from the same fetches.");
     public static final ConfigKey DEV_KAFKA_PORT = ConfigKey.ranged("dev.kafka.port", INT, "9092", 0, MAX_PORT,
             "Dev mode: the port of the embedded broker on 127.0.0.1. 0 picks a free port.");
     public static final ConfigKey DEV_FEED_RATE = ConfigKey.ranged("dev.feed.rate", INT, "200", 0, 1_000_000,
@@ -172,7 +179,8 @@ public final class ConfigKeys {
             WS_CLIENT_FRAMES_PER_SECOND, WS_CLIENT_FRAMES_BURST, IO_THREADS, TRANSPORT, ADMIN_PORT,
             ADMIN_BIND_ADDRESS, ADMIN_TOKEN, TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS, AUTH_ANONYMOUS, AUTH_HS256_SECRET, AUTH_PUBLIC_KEY_FILE,
             AUTH_JWKS_FILE, AUTH_JWKS_RELOAD_MS, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_CLOCK_SKEW_MS, AUTH_RULES,
-            PUBLISH_ENABLED, PUBLISH_MAX_PAYLOAD_BYTES, PUBLISH_TIMEOUT_MS, METADATA_REFRESH_MS, DEV_KAFKA_PORT,
+            PUBLISH_ENABLED, PUBLISH_MAX_PAYLOAD_BYTES, PUBLISH_TIMEOUT_MS, METADATA_REFRESH_MS,
+            HISTORY_PARTITION_MAX_BYTES, CATCHUP_READERS, DEV_KAFKA_PORT,
             DEV_FEED_RATE, DEV_FEED_SYMBOLS);
 
     /** The key with this name, or null. */

@@ -41,6 +41,8 @@ public record GatewayConfig(
         boolean publishEnabled,
         Duration publishTimeout,
         Duration metadataRefresh,
+        long historyPartitionMaxBytes,
+        int catchUpReaders,
         int devKafkaPort,
         int devFeedRate,
         int devFeedSymbols,
@@ -134,6 +136,8 @@ public record GatewayConfig(
                 (Boolean) values.get(PUBLISH_ENABLED.name()),
                 Duration.ofMillis((Long) values.get(PUBLISH_TIMEOUT_MS.name())),
                 Duration.ofMillis((Long) values.get(METADATA_REFRESH_MS.name())),
+                (Long) values.get(HISTORY_PARTITION_MAX_BYTES.name()),
+                (Integer) values.get(CATCHUP_READERS.name()),
                 (Integer) values.get(DEV_KAFKA_PORT.name()),
                 (Integer) values.get(DEV_FEED_RATE.name()),
                 (Integer) values.get(DEV_FEED_SYMBOLS.name()),
@@ -191,8 +195,8 @@ public record GatewayConfig(
         return new GatewayConfig(dev, topics, port, bindAddress, wsPath, maxFrameBytes, maxChannelLength,
                 maxSubscriptions, idleTimeout, pingInterval, writeBufferLowBytes, writeBufferHighBytes,
                 maxPendingBytes, sendBufferBytes, slowConsumerPolicies, ioThreads, transport, adminPort,
-                adminBindAddress, publishEnabled, publishTimeout, metadataRefresh, devKafkaPort, devFeedRate,
-                devFeedSymbols, k, security, limits);
+                adminBindAddress, publishEnabled, publishTimeout, metadataRefresh, historyPartitionMaxBytes,
+                catchUpReaders, devKafkaPort, devFeedRate, devFeedSymbols, k, security, limits);
     }
 
     /** The Kafka brokers, {@code host:port,...}. In dev mode only after {@link #withBootstrapServers}. */

@@ -2,6 +2,7 @@ package io.fanwire.gateway.fanout;
 
 import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.codec.EncodedRecord;
+import io.fanwire.gateway.history.RecordHistory;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.subscription.Subscriptions;
 import io.netty.channel.EventLoop;
@@ -28,12 +29,12 @@ public final class Fanout {
     private final Subscriptions<Session> subscriptions;
     private final LoopDelivery[] deliveries;
 
-    public Fanout(Subscriptions<Session> subscriptions, GatewayMetrics metrics) {
+    public Fanout(Subscriptions<Session> subscriptions, RecordHistory history, GatewayMetrics metrics) {
         this.subscriptions = subscriptions;
         List<EventLoop> loops = subscriptions.loops();
         this.deliveries = new LoopDelivery[loops.size()];
         for (int i = 0; i < deliveries.length; i++) {
-            deliveries[i] = new LoopDelivery(loops.get(i), subscriptions.table(i), metrics);
+            deliveries[i] = new LoopDelivery(loops.get(i), i, subscriptions.table(i), history, metrics);
         }
     }
 

@@ -2,6 +2,8 @@ package io.fanwire.gateway.fanout;
 
 import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.codec.EncodedRecord;
+import io.fanwire.gateway.history.PartitionLog;
+import io.fanwire.gateway.history.RecordHistory;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.subscription.SubscriptionTable;
 import io.netty.channel.EventLoop;
@@ -16,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One event loop's share of the fan-out: an inbox of poll batches from the ingest thread, and the task that
  * drains it on the loop, writing each record to every matching session of the loop's table, in order, then
- * flushing each touched session once.
+ * flushing each touched session once. It also notes, per partition, the last offset the loop processed
+ * ({@link PartitionLog#loopProcessed}): what {@code GoAway} positions are made of.
  *
  * <p>At most one drain task is queued on the loop at a time. When the loop keeps up, each poll batch is
  * delivered and flushed at once; when it falls behind, the batches that arrived meanwhile are drained
@@ -33,7 +36,9 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
     private static final int MAX_BATCHES_PER_DRAIN = 64;
 
     private final EventLoop loop;
+    private final int loopIndex;
     private final SubscriptionTable<Session> table;
+    private final RecordHistory history;
     private final GatewayMetrics metrics;
     private final Queue<List<EncodedRecord>> inbox = PlatformDependent.newMpscQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -45,9 +50,12 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
     private long frames;
     private long bytes;
 
-    public LoopDelivery(EventLoop loop, SubscriptionTable<Session> table, GatewayMetrics metrics) {
+    public LoopDelivery(EventLoop loop, int loopIndex, SubscriptionTable<Session> table, RecordHistory history,
+                        GatewayMetrics metrics) {
         this.loop = loop;
+        this.loopIndex = loopIndex;
         this.table = table;
+        this.history = history;
         this.metrics = metrics;
     }
 
@@ -110,6 +118,13 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
                 int end = start + 1;
                 while (end < n && batch.get(end).topic().equals(topic)) {
                     end++;
+                }
+                for (int i = start; i < end; i++) {
+                    EncodedRecord record = batch.get(i);
+                    PartitionLog log = history.partition(topic, record.partition());
+                    if (log != null) {
+                        log.loopProcessed(loopIndex, record.offset());
+                    }
                 }
                 topicRun.set(batch, start, end);
                 table.forEachTopicSubscriber(topic, topicRun, topicRun);

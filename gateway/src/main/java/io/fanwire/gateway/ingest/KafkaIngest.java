@@ -3,6 +3,7 @@ package io.fanwire.gateway.ingest;
 import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.codec.EncodedRecord;
 import io.fanwire.gateway.fanout.Fanout;
+import io.fanwire.gateway.history.RecordHistory;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.time.Duration;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The ingest thread: reads every partition of the served topics with {@code assign()} (no consumer group:
  * every node needs every record, and there are no rebalances), encodes each record once, and hands each
- * poll batch to the {@link Fanout}.
+ * poll batch to the {@link Fanout}, after recording it in the {@link RecordHistory}.
  *
  * <p>Partitions found at start-up are read from the live end; partitions that appear later (the topic
  * was created or grown) are read from their beginning, since all their records are new. The partition
@@ -50,6 +51,7 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
     private final List<String> topics;
     private final Duration metadataRefresh;
     private final Fanout fanout;
+    private final RecordHistory history;
     private final GatewayMetrics metrics;
     private final ByteBufAllocator alloc;
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -62,10 +64,11 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
     private boolean assignedOnce;
 
     public KafkaIngest(Map<String, String> kafkaProperties, List<String> topics, Duration metadataRefresh,
-                       Fanout fanout, GatewayMetrics metrics, ByteBufAllocator alloc) {
+                       Fanout fanout, RecordHistory history, GatewayMetrics metrics, ByteBufAllocator alloc) {
         this.topics = List.copyOf(topics);
         this.metadataRefresh = metadataRefresh;
         this.fanout = fanout;
+        this.history = history;
         this.metrics = metrics;
         this.alloc = alloc;
         this.consumer = new KafkaConsumer<>(consumerProperties(kafkaProperties),
@@ -131,7 +134,10 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
         List<EncodedRecord> batch = new ArrayList<>(records.count());
         try {
             for (ConsumerRecord<byte[], byte[]> record : records) {
-                batch.add(EncodedRecord.encode(record, alloc));
+                EncodedRecord encoded = EncodedRecord.encode(record, alloc);
+                batch.add(encoded);
+                // Before the loops see it: a resuming subscription relies on it (see session.Replay).
+                history.append(encoded);
             }
             metrics.recordsConsumed(batch.size());
             fanout.dispatch(batch);
@@ -177,7 +183,7 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
                 consumer.seekToEnd(added);
             }
             for (TopicPartition partition : added) {
-                consumer.position(partition);
+                history.register(partition.topic(), partition.partition(), consumer.position(partition));
             }
             log.info("assigned {} partitions ({} new)", wanted.size(), added.size());
         }

@@ -128,6 +128,27 @@ final class Backlog {
         }
     }
 
+    /**
+     * The lowest offset of {@code topic}'s {@code partition} held or dropped here, or {@link Long#MAX_VALUE}:
+     * the client has not seen it, so its resume position in that partition must stay below it.
+     */
+    long earliestOffset(String topic, int partition) {
+        long earliest = Long.MAX_VALUE;
+        for (Object entry : held.values()) {
+            if (entry instanceof EncodedRecord record) {
+                if (record.partition() == partition && record.topic().equals(topic)) {
+                    earliest = Math.min(earliest, record.offset());
+                }
+            } else {
+                DropRange range = (DropRange) entry;
+                if (range.partition.partition() == partition && range.partition.topic().equals(topic)) {
+                    earliest = Math.min(earliest, range.from);
+                }
+            }
+        }
+        return earliest;
+    }
+
     /** Releases and forgets the held records {@code keep} rejects, e.g. those no subscription wants any more. */
     void retainRecords(Predicate<EncodedRecord> keep) {
         Iterator<Object> entries = held.values().iterator();

@@ -4,8 +4,12 @@ import io.fanwire.gateway.admin.Limit;
 import io.fanwire.gateway.codec.EncodedRecord;
 import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.codec.Subprotocol;
+import io.fanwire.gateway.history.PartitionLog;
 import io.fanwire.gateway.policy.SlowConsumerPolicy;
 import io.fanwire.gateway.subscription.ChannelName;
+import io.fanwire.protocol.v1.ChannelPositions;
+import io.fanwire.protocol.v1.GoAway;
+import io.fanwire.protocol.v1.Position;
 import io.fanwire.protocol.v1.ServerFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
@@ -14,7 +18,14 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
-import java.util.Set;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.AbstractSet;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,6 +39,12 @@ import java.util.concurrent.TimeUnit;
  * record. {@code ws.max.pending.bytes} bounds the outbound buffer plus what is held: past it the connection
  * gets a {@code GoAway} and close 1008, whatever the policy.
  *
+ * <p>Resume: live records pass {@link #write} unchecked while no subscription of the connection is resuming.
+ * While one is, {@link #write} asks each matching subscription whether the live path may deliver the record (a
+ * loop over a small array, no allocation): a resuming subscription leaves the records of the partitions it
+ * replays to its {@link Replay}, which switches to live once it has caught up, so that the client sees every
+ * record once, in order. {@link #positions} says where the client stands, for {@code GoAway}.
+ *
  * <p>Event loop only: created, used and dropped on the connection's own loop. Ownership: record frames are
  * copied into a buffer the session owns until {@link #flush} hands it to the channel (so the shared frame's
  * reference count is never touched per delivery); the backlog holds one reference per held record until it
@@ -39,6 +56,7 @@ public final class Session {
     private static final String WEBSOCKET_ENCODER = "wsencoder";
     /** How long a slow consumer has to read its close frame before the connection is cut. */
     private static final long SLOW_CONSUMER_CLOSE_GRACE_MS = 1_000;
+    private static final ChannelState[] NO_CHANNELS = new ChannelState[0];
     /** Reason of the GoAway, Gap and close frame a slow consumer gets. */
     static final String SLOW_CONSUMER = "slow consumer";
     /** Initial size of the buffer a drain's frames are gathered in; it grows as needed. */
@@ -54,7 +72,14 @@ public final class Session {
     private final SessionServices services;
     /** Gathered bytes past which they are handed to the channel before the drain ends. */
     private final int gatherLimit;
-    private final Set<ChannelName> channels = new ChannelSet();
+    /**
+     * The subscriptions, in subscription order, in an array searched linearly: most connections hold a
+     * handful, {@code ws.max.subscriptions} bounds the scan, and {@link #write} walks it without allocating.
+     */
+    private ChannelState[] states = NO_CHANNELS;
+    private int channelCount;
+    /** How many subscriptions have a skip list: while none has, {@link #write} checks nothing. */
+    private int filtering;
     /** What this connection is owed while it is behind; made, with its writer, the first time it falls behind. */
     private Backlog backlog;
     private BacklogWriter backlogWriter;
@@ -68,6 +93,7 @@ public final class Session {
      */
     private ByteBuf gathering;
     private boolean flushPending;
+    private boolean deliveryStopped;
     private boolean closing;
     /** Whether the client sent anything since the last idle sweep. */
     private boolean readSinceSweep;
@@ -99,13 +125,81 @@ public final class Session {
         return loopIndex;
     }
 
-    Set<ChannelName> channels() {
-        return channels;
+    ChannelHandlerContext ctx() {
+        return ctx;
+    }
+
+    SessionServices services() {
+        return services;
+    }
+
+    /** The subscription to {@code name}, or null. */
+    ChannelState channel(ChannelName name) {
+        int index = indexOf(name);
+        return index < 0 ? null : states[index];
+    }
+
+    /** Subscription {@code index}, {@code 0 <= index < channelCount()}, in subscription order. */
+    ChannelState channel(int index) {
+        return states[index];
+    }
+
+    int channelCount() {
+        return channelCount;
+    }
+
+    private int indexOf(ChannelName name) {
+        for (int i = 0; i < channelCount; i++) {
+            if (states[i].name.equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    void addChannel(ChannelState state) {
+        if (channelCount == states.length) {
+            states = Arrays.copyOf(states, Math.max(2, channelCount * 2));
+        }
+        states[channelCount++] = state;
+        if (state.skip != null) {
+            filtering++;
+        }
+    }
+
+    /** Drops a subscription and stops its replay; returns it, or null if there was none. */
+    ChannelState removeChannel(ChannelName name) {
+        int index = indexOf(name);
+        if (index < 0) {
+            return null;
+        }
+        ChannelState state = states[index];
+        System.arraycopy(states, index + 1, states, index, channelCount - index - 1);
+        states[--channelCount] = null;
+        if (state.replay != null) {
+            state.replay.cancel();
+        }
+        if (state.skip != null) {
+            state.skip = null;
+            filtering--;
+        }
+        return state;
+    }
+
+    /** The connection can take writes again: replays that waited for it go on. */
+    void resumeReplays() {
+        for (int i = 0; i < channelCount; i++) {
+            Replay replay = states[i].replay;
+            if (replay != null) {
+                replay.writable();
+            }
+        }
     }
 
     /**
      * Writes {@code record}'s frame without flushing, and returns the bytes written: 0 when the session is
-     * closing or the record's slow-consumer policy kept or dropped it, or -1 when the session started closing
+     * closing, a resuming subscription will deliver the record itself, or the record's slow-consumer policy kept
+     * or dropped it, or -1 when the session started closing
      * because it does not read (status 1008).
      *
      * <p>A healthy connection (no {@code max_rate}, writable, nothing held back) costs two null checks and a
@@ -114,7 +208,10 @@ public final class Session {
      * record's slow-consumer policy applies.
      */
     public int write(EncodedRecord record) {
-        if (closing) {
+        if (deliveryStopped) {
+            return 0;
+        }
+        if (filtering > 0 && !liveTakes(record)) {
             return 0;
         }
         if (throttle != null && throttle.hold(record)) {
@@ -175,6 +272,106 @@ public final class Session {
             gathering = null;
             frameOut.write(frames, frameOut.voidPromise());
         }
+    }
+
+    /** Whether some subscription matching {@code record} delivers it live; drops skip lists that are done. */
+    private boolean liveTakes(EncodedRecord record) {
+        int partition = record.partition();
+        long offset = record.offset();
+        boolean takes = false;
+        for (int i = 0; i < channelCount; i++) {
+            ChannelState state = states[i];
+            if (!state.matches(record.topic(), record.key())) {
+                continue;
+            }
+            if (state.takesLive(partition, offset)) {
+                takes = true;
+                if (state.skip != null && partition < state.skip.length
+                        && state.skip[partition] != ChannelState.REPLAYING) {
+                    // Live records of a partition come in offset order: once one passes, all later ones do.
+                    state.skip[partition] = ChannelState.NO_SKIP;
+                    dropSkipIfDone(state);
+                }
+            }
+        }
+        return takes;
+    }
+
+    /** Called when a subscription's skip list may have no work left. */
+    void dropSkipIfDone(ChannelState state) {
+        if (state.skip != null && state.replay == null && state.skipsNothing()) {
+            state.skip = null;
+            filtering--;
+        }
+    }
+
+    /**
+     * Whether a record that {@code replaying}'s replay is about to send reaches the client through another
+     * subscription of this connection instead: one that matches it and counts it as after its start, and is
+     * live in that partition or subscribed earlier (so that of two replays of overlapping channels, exactly
+     * one sends the record).
+     */
+    boolean deliveredByOther(ChannelState replaying, String topic, int partition, String key, long offset) {
+        boolean earlier = true;
+        for (int i = 0; i < channelCount; i++) {
+            ChannelState other = states[i];
+            if (other == replaying) {
+                earlier = false;
+                continue;
+            }
+            if (!other.matches(topic, key)) {
+                continue;
+            }
+            boolean after = partition >= other.start.length || offset > other.start[partition];
+            boolean live = other.skip == null || partition >= other.skip.length
+                    || other.skip[partition] != ChannelState.REPLAYING;
+            if (after && (live || earlier)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Writes a per-connection frame (replayed record, gap, go-away) without flushing. */
+    void writeFrame(ServerFrame frame) {
+        ByteBuf buf = protocol == Subprotocol.PROTO
+                ? ServerFrames.encodeProto(frame, ctx.alloc())
+                : ServerFrames.encodeJson(frame, ctx.alloc());
+        frameOut.write(buf, frameOut.voidPromise());
+    }
+
+    /**
+     * Where the client stands in each partition of {@code state}'s topic: everything of the channel up to each
+     * position has been sent to it, or preceded its subscription. What {@code GoAway} tells it to resume from.
+     */
+    List<Position> positions(ChannelState state) {
+        PartitionLog[] logs = services.history().partitions(state.name.topic());
+        List<Position> positions = new ArrayList<>(logs.length);
+        for (int p = 0; p < logs.length; p++) {
+            if (logs[p] == null) {
+                continue;
+            }
+            long position;
+            if (state.replay != null && state.replay.covers(p)) {
+                position = state.replay.position(p);
+            } else {
+                position = logs[p].loopPosition(loopIndex);
+                if (p < state.start.length) {
+                    position = Math.max(position, state.start[p]);
+                }
+                if (state.skip != null && p < state.skip.length && state.skip[p] != ChannelState.REPLAYING) {
+                    position = Math.max(position, state.skip[p]);
+                }
+            }
+            if (backlog != null && !backlog.isEmpty()) {
+                long held = backlog.earliestOffset(state.name.topic(), p);
+                if (held != Long.MAX_VALUE) {
+                    position = Math.min(position, held - 1);
+                }
+            }
+            positions.add(Position.newBuilder().setPartition(p).setOffset(position).build());
+        }
+        return positions;
     }
 
     /** Above the high water mark, or with records held back: the record's slow-consumer policy decides. */
@@ -246,11 +443,29 @@ public final class Session {
      */
     void maxRate(ChannelName channel, double maxRate) {
         if (throttle == null && maxRate > 0) {
-            throttle = new MaxRateThrottle(ctx.executor(), protocol, ctx.alloc(), services.metrics(), channels,
-                    this::deliverOnTime, this::flush);
+            throttle = new MaxRateThrottle(ctx.executor(), protocol, ctx.alloc(), services.metrics(),
+                    new ChannelNames(), this::deliverOnTime, this::flush);
         }
         if (throttle != null) {
             throttle.setRate(channel, maxRate);
+        }
+    }
+
+    /** The names of this session's subscriptions, as a read-only set view for the throttle. */
+    private final class ChannelNames extends AbstractSet<ChannelName> {
+        @Override
+        public boolean contains(Object o) {
+            return o instanceof ChannelName name && indexOf(name) >= 0;
+        }
+
+        @Override
+        public int size() {
+            return channelCount;
+        }
+
+        @Override
+        public Iterator<ChannelName> iterator() {
+            return Arrays.stream(states, 0, channelCount).map(state -> state.name).iterator();
         }
     }
 
@@ -271,8 +486,8 @@ public final class Session {
             throttle.retainWanted();
         }
         if (backlog != null && !backlog.isEmpty()) {
-            backlog.retainRecords(record -> channels.contains(new ChannelName(record.topic(), null))
-                    || channels.contains(new ChannelName(record.topic(), record.key())));
+            backlog.retainRecords(record -> indexOf(new ChannelName(record.topic(), null)) >= 0
+                    || indexOf(new ChannelName(record.topic(), record.key())) >= 0);
         }
     }
 
@@ -338,6 +553,28 @@ public final class Session {
         return closing;
     }
 
+    /** False once delivery stopped: the connection is closing, or was told to go away. */
+    boolean delivering() {
+        return !deliveryStopped;
+    }
+
+    /**
+     * Tells the client to go away ({@code GoAway} with its positions, flushed), stops all delivery to it, and
+     * closes the connection with 1001 after {@code closeIn} unless the client closes first.
+     */
+    void goAway(String reason, long reconnectWithinMs, Duration closeIn) {
+        if (closing || deliveryStopped) {
+            return;
+        }
+        ServerFrame goAway = goAway(reason, reconnectWithinMs, closeIn.toMillis());
+        deliveryStopped = true;
+        writeGathered();
+        discard();
+        ctx.writeAndFlush(ServerFrames.toWebSocketFrame(goAway, protocol, ctx.alloc()), ctx.voidPromise());
+        ctx.executor().schedule(() -> close(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, reason),
+                closeIn.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Notes that the client sent something: it is not idle. */
     void onRead() {
         readSinceSweep = true;
@@ -368,22 +605,51 @@ public final class Session {
         }
         closing = true;
         writeGathered();
+        deliveryStopped = true;
         ctx.writeAndFlush(new CloseWebSocketFrame(status, reason)).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void closeAsSlowConsumer() {
         closing = true;
+        deliveryStopped = true;
+        // Positions first: they must stay below what the backlog holds, which the client will not get.
+        ServerFrame goAway = goAway(SLOW_CONSUMER, 0, 0);
+        writeGathered();
         discard();
         // GoAway and close frame queue behind what the client has not read: give it a moment, then cut.
-        ctx.write(ServerFrames.toWebSocketFrame(goAway(SLOW_CONSUMER), protocol, ctx.alloc()), ctx.voidPromise());
+        ctx.write(ServerFrames.toWebSocketFrame(goAway, protocol, ctx.alloc()), ctx.voidPromise());
         ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.POLICY_VIOLATION, SLOW_CONSUMER))
                 .addListener(ChannelFutureListener.CLOSE);
         ctx.executor().schedule(() -> ctx.close(), SLOW_CONSUMER_CLOSE_GRACE_MS, TimeUnit.MILLISECONDS);
         services.metrics().slowConsumerDisconnected();
     }
 
-    /** The GoAway that precedes a close the server starts. */
-    private static ServerFrame goAway(String reason) {
-        return ServerFrames.goAway(reason);
+    /**
+     * The GoAway that precedes a close the server starts: where the client stands in every channel, so that it
+     * can resume elsewhere; {@code resume_from} too when all its channels are on one topic.
+     */
+    ServerFrame goAway(String reason, long reconnectWithinMs, long closeInMs) {
+        GoAway.Builder goAway = GoAway.newBuilder().setReason(reason)
+                .setReconnectWithinMs(reconnectWithinMs).setCloseInMs(closeInMs);
+        String onlyTopic = null;
+        boolean oneTopic = true;
+        // resume_from: per partition the lowest position of any channel, which is safe for each of them.
+        Map<Integer, Long> lowest = new TreeMap<>();
+        for (int i = 0; i < channelCount; i++) {
+            ChannelState state = states[i];
+            List<Position> positions = positions(state);
+            goAway.addChannels(ChannelPositions.newBuilder().setChannel(state.name.toString())
+                    .addAllPositions(positions));
+            oneTopic &= onlyTopic == null || onlyTopic.equals(state.name.topic());
+            onlyTopic = state.name.topic();
+            for (Position position : positions) {
+                lowest.merge(position.getPartition(), position.getOffset(), Math::min);
+            }
+        }
+        if (oneTopic) {
+            lowest.forEach((partition, offset) ->
+                    goAway.addResumeFrom(Position.newBuilder().setPartition(partition).setOffset(offset)));
+        }
+        return ServerFrame.newBuilder().setGoAway(goAway).build();
     }
 }

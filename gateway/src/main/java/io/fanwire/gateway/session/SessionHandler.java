@@ -27,7 +27,9 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
+import io.fanwire.gateway.history.PartitionLog;
 import java.io.IOException;
+import java.util.List;
 import org.apache.kafka.common.errors.RetriableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,7 +91,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         rate = new FrameRateLimiter(services.limits().framesPerSecond(), services.limits().framesBurst(),
                 System::nanoTime);
         credentials = new SessionCredentials(ctx.executor(), services, principal, () -> {
-            reply(ctx, ServerFrames.goAway("token expired: send Refresh with a new token before it expires"));
+            reply(ctx, session.goAway("token expired: send Refresh with a new token before it expires", 0, 0));
             session.close(TOKEN_EXPIRED, TOKEN_EXPIRED.reasonText());
         });
         services.idleSweeps().get(loopIndex).register(session);
@@ -105,12 +107,13 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         credentials.cancel();
         int removed = 0;
-        for (ChannelName channel : session.channels()) {
+        while (session.channelCount() > 0) {
+            ChannelName channel = session.channel(session.channelCount() - 1).name;
+            session.removeChannel(channel);
             if (services.subscriptions().remove(session.loopIndex(), session, channel)) {
                 removed++;
             }
         }
-        session.channels().clear();
         session.discard();
         services.idleSweeps().get(session.loopIndex()).unregister(session);
         discardFragments();
@@ -122,6 +125,9 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         session.writabilityChanged();
+        if (ctx.channel().isWritable()) {
+            session.resumeReplays();
+        }
         ctx.fireChannelWritabilityChanged();
     }
 
@@ -234,7 +240,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         long id = request.getId();
         switch (request.getKindCase()) {
-            case SUBSCRIBE -> reply(ctx, subscribe(id, request.getSubscribe()));
+            case SUBSCRIBE -> subscribe(ctx, id, request.getSubscribe());
             case UNSUBSCRIBE -> reply(ctx, unsubscribe(id, request.getUnsubscribe().getChannel()));
             case PUBLISH -> publish(ctx, id, request.getPublish());
             case PING -> reply(ctx, ServerFrames.ok(id));
@@ -244,43 +250,91 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private ServerFrame subscribe(long id, Subscribe subscribe) {
+    private void subscribe(ChannelHandlerContext ctx, long id, Subscribe subscribe) {
         if (subscribe.getSnapshot()) {
-            return badRequest(id, "snapshot is not supported yet");
-        }
-        if (subscribe.getResumeFromCount() > 0) {
-            return badRequest(id, "resume_from is not supported yet");
+            reply(ctx, badRequest(id, "snapshot is not supported yet"));
+            return;
         }
         double maxRate = subscribe.getMaxRate();
         if (!(maxRate == 0 || maxRate >= MIN_MAX_RATE && maxRate <= Double.MAX_VALUE)) {
-            return badRequest(id, "max_rate must be 0 (no limit) or a number of updates per second from "
-                    + MIN_MAX_RATE + ", not " + maxRate);
+            reply(ctx, badRequest(id, "max_rate must be 0 (no limit) or a number of updates per second from "
+                    + MIN_MAX_RATE + ", not " + maxRate));
+            return;
         }
         ChannelName channel;
         try {
             channel = parseChannel(subscribe.getChannel());
         } catch (IllegalArgumentException e) {
-            return badRequest(id, e.getMessage());
+            reply(ctx, badRequest(id, e.getMessage()));
+            return;
         }
         if (!services.subscriptions().serves(channel.topic())) {
-            return ServerFrames.error(id, ErrorCode.NOT_FOUND, "topic " + channel.topic() + " is not served");
+            reply(ctx, ServerFrames.error(id, ErrorCode.NOT_FOUND, "topic " + channel.topic() + " is not served"));
+            return;
         }
         channel = services.subscriptions().canonical(channel);
         if (!credentials.allows(AccessRules.Action.SUBSCRIBE, subscribe.getChannel())) {
-            return ServerFrames.error(id, ErrorCode.FORBIDDEN, "the access rules do not let this connection "
-                    + "subscribe to " + subscribe.getChannel());
+            reply(ctx, ServerFrames.error(id, ErrorCode.FORBIDDEN, "the access rules do not let this connection "
+                    + "subscribe to " + subscribe.getChannel()));
+            return;
         }
-        if (!session.channels().contains(channel) && session.channels().size() >= services.maxSubscriptions()) {
+        ChannelState existing = session.channel(channel);
+        if (existing != null) {
+            if (subscribe.getResumeFromCount() > 0) {
+                reply(ctx, badRequest(id, "channel " + channel + " is already subscribed on this connection: "
+                        + "unsubscribe it first to resume it"));
+            } else {
+                // Subscribing again sets the channel's limit anew.
+                session.maxRate(channel, maxRate);
+                reply(ctx, ServerFrames.subscribed(id, session.positions(existing)));
+            }
+            return;
+        }
+        if (session.channelCount() >= services.maxSubscriptions()) {
             services.metrics().limitExceeded(Limit.SUBSCRIPTIONS);
-            return ServerFrames.error(id, ErrorCode.LIMIT_EXCEEDED,
-                    "this connection already holds " + services.maxSubscriptions() + " subscriptions");
+            reply(ctx, ServerFrames.error(id, ErrorCode.LIMIT_EXCEEDED,
+                    "this connection already holds " + services.maxSubscriptions() + " subscriptions"));
+            return;
         }
-        if (session.channels().add(channel)) {
-            services.subscriptions().add(session.loopIndex(), session, channel);
-            services.metrics().subscriptionsChanged(1);
+        PartitionLog[] logs = services.history().partitions(channel.topic());
+        long[] resumeFrom;
+        try {
+            resumeFrom = ResumePositions.parse(subscribe.getResumeFromList(), logs, channel);
+        } catch (IllegalArgumentException e) {
+            reply(ctx, badRequest(id, e.getMessage()));
+            return;
         }
+        // Registered before the live positions are read: every record after them reaches this loop (the
+        // ingest thread records an offset before it checks which loops want the record).
+        services.subscriptions().add(session.loopIndex(), session, channel);
+        services.metrics().subscriptionsChanged(1);
+        long[] start = new long[logs.length];
+        for (int p = 0; p < logs.length; p++) {
+            start[p] = resumeFrom != null && resumeFrom[p] != ResumePositions.LIVE ? resumeFrom[p]
+                    : logs[p] == null ? -1 : logs[p].lastOffset();
+        }
+        ChannelState state = new ChannelState(channel, logs, start);
+        Replay replay = null;
+        if (resumeFrom != null) {
+            state.skip = new long[logs.length];
+            int[] replayed = new int[subscribe.getResumeFromCount()];
+            int n = 0;
+            for (int p = 0; p < logs.length; p++) {
+                boolean resumes = resumeFrom[p] != ResumePositions.LIVE;
+                state.skip[p] = resumes ? ChannelState.REPLAYING : ChannelState.NO_SKIP;
+                if (resumes) {
+                    replayed[n++] = p;
+                }
+            }
+            replay = new Replay(session, state, replayed);
+            state.replay = replay;
+        }
+        session.addChannel(state);
         session.maxRate(channel, maxRate);
-        return ServerFrames.subscribed(id);
+        reply(ctx, ServerFrames.subscribed(id, session.positions(state)));
+        if (replay != null) {
+            replay.run();
+        }
     }
 
     private ServerFrame unsubscribe(long id, String name) {
@@ -290,7 +344,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         } catch (IllegalArgumentException e) {
             return badRequest(id, e.getMessage());
         }
-        if (session.channels().remove(channel)) {
+        if (session.removeChannel(channel) != null) {
             services.subscriptions().remove(session.loopIndex(), session, channel);
             services.metrics().subscriptionsChanged(-1);
             session.unsubscribed(channel);

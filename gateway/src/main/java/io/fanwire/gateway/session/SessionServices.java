@@ -1,6 +1,8 @@
 package io.fanwire.gateway.session;
 
 import io.fanwire.gateway.admin.GatewayMetrics;
+import io.fanwire.gateway.history.RecordHistory;
+import io.fanwire.gateway.ingest.CatchUpReaders;
 import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import io.fanwire.gateway.auth.AccessRules;
 import io.fanwire.gateway.auth.Authenticator;
@@ -11,7 +13,8 @@ import java.util.List;
 
 /**
  * What every connection's {@link SessionHandler} shares: limits, slow-consumer policies, the subscription
- * tables, metrics, the publisher, and authentication and access rules. Immutable; any thread.
+ * tables, metrics, the publisher, authentication and access rules, and what resuming needs (the record
+ * history and the catch-up readers). Immutable; any thread.
  *
  * @param publisher null when {@code publish.enabled} is false
  * @param authenticator verifies the tokens of upgrades and Refresh requests
@@ -24,6 +27,8 @@ public record SessionServices(
         Subscriptions<Session> subscriptions,
         GatewayMetrics metrics,
         KafkaPublisher publisher,
+        RecordHistory history,
+        CatchUpReaders catchUp,
         int maxChannelLength,
         int maxSubscriptions,
         long maxPendingBytes,

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.fanwire.protocol.v1.ClientFrame;
 import io.fanwire.protocol.v1.Message;
+import io.fanwire.protocol.v1.Position;
 import io.fanwire.protocol.v1.Reply;
 import io.fanwire.protocol.v1.ServerFrame;
 import io.fanwire.protocol.v1.Subscribe;
@@ -35,7 +36,6 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class WsTestClient implements AutoCloseable {
 
     public static final Duration WAIT = Duration.ofSeconds(20);
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private final String subprotocol;
     private final BlockingQueue<ServerFrame> frames = new LinkedBlockingQueue<>();
@@ -52,7 +52,8 @@ public final class WsTestClient implements AutoCloseable {
     }
 
     private static WebSocket.Builder builder(String subprotocol, Map<String, String> headers) {
-        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(WAIT);
+        // A client of its own: one busy connection must not delay another's handshake in a shared selector.
+        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(WAIT);
         if (subprotocol != null) {
             builder.subprotocols(subprotocol);
         }
@@ -132,6 +133,22 @@ public final class WsTestClient implements AutoCloseable {
         long id = ids.incrementAndGet();
         send(ClientFrame.newBuilder().setId(id).setSubscribe(Subscribe.newBuilder().setChannel(channel)).build());
         return awaitReply(id);
+    }
+
+    /** Sends {@code subscribe} (channel, snapshot, resume positions) and returns the reply. */
+    public Reply subscribe(Subscribe subscribe) throws Exception {
+        long id = ids.incrementAndGet();
+        send(ClientFrame.newBuilder().setId(id).setSubscribe(subscribe).build());
+        return awaitReply(id);
+    }
+
+    /** Subscribes {@code channel} from {@code positions} and fails unless the reply is {@code subscribed}. */
+    public Reply resume(String channel, List<Position> positions) throws Exception {
+        Reply reply = subscribe(Subscribe.newBuilder().setChannel(channel).addAllResumeFrom(positions).build());
+        if (!reply.hasSubscribed()) {
+            throw new AssertionError("resume " + channel + " failed: " + reply);
+        }
+        return reply;
     }
 
     /** Subscribes and fails unless the reply is {@code subscribed}. */
