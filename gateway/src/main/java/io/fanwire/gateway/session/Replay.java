@@ -4,7 +4,6 @@ import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.history.HistoryEntry;
 import io.fanwire.gateway.history.PartitionLog;
 import io.fanwire.gateway.ingest.CatchUpReaders;
-import io.fanwire.protocol.v1.Gap;
 import io.fanwire.protocol.v1.ServerFrame;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -36,6 +35,8 @@ final class Replay implements Runnable {
 
     private static final int RECORDS_PER_TURN = 512;
     private static final long RETRY_MS = 20;
+    /** The reason of a {@code Gap} for offsets Kafka no longer has. */
+    static final String RETENTION = "retention: Kafka no longer has these offsets";
 
     private final Session session;
     private final ChannelState state;
@@ -144,12 +145,9 @@ final class Replay implements Runnable {
             return;
         }
         if (cursor + 1 < chunk.logStart()) {
-            session.writeFrame(ServerFrame.newBuilder().setGap(Gap.newBuilder()
-                    .setChannel(state.name.toString())
-                    .setPartition(partition)
-                    .setFromOffset(cursor + 1)
-                    .setToOffset(chunk.logStart() - 1)
-                    .setReason("retention: Kafka no longer has these offsets")).build());
+            session.writeFrame(ServerFrames.gap(state.name.toString(), partition, cursor + 1, chunk.logStart() - 1,
+                    RETENTION));
+            session.services().metrics().gapSent();
             cursor = chunk.logStart() - 1;
         }
         for (ConsumerRecord<byte[], byte[]> record : chunk.records()) {
