@@ -334,6 +334,7 @@ public final class Session {
 
     /** Writes a per-connection frame (replayed record, gap, go-away) without flushing. */
     void writeFrame(ServerFrame frame) {
+        writeGathered();
         ByteBuf buf = protocol == Subprotocol.PROTO
                 ? ServerFrames.encodeProto(frame, ctx.alloc())
                 : ServerFrames.encodeJson(frame, ctx.alloc());
