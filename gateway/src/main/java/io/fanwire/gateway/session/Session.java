@@ -229,10 +229,6 @@ public final class Session {
         if (pending == null) {
             return 0;
         }
-        if (gathering != null && gathering.readableBytes() >= gatherLimit) {
-            // Hand a full buffer over, so that the channel's writability (the water marks) sees it.
-            writeGathered();
-        }
         if (pending.isWritable() && (backlog == null || backlog.isEmpty())) {
             return writeNow(record, pending);
         }
@@ -250,7 +246,14 @@ public final class Session {
         return 0;
     }
 
+    /**
+     * Gathers {@code record}'s frame. Every path that delivers a record (live, the backlog, the throttle)
+     * comes here, so a full gathering buffer is handed to the channel here, where the water marks see it.
+     */
     private int writeNow(EncodedRecord record, ChannelOutboundBuffer pending) {
+        if (gathering != null && gathering.readableBytes() >= gatherLimit) {
+            writeGathered();
+        }
         ByteBuf frame = record.frame(protocol, ctx.alloc());
         int size = frame.readableBytes();
         int gathered = gathering == null ? 0 : gathering.readableBytes();
