@@ -11,10 +11,12 @@ import io.fanwire.gateway.config.SecurityConfig;
 import io.fanwire.gateway.dev.DemoFeed;
 import io.fanwire.gateway.dev.EmbeddedKafkaBroker;
 import io.fanwire.gateway.fanout.Fanout;
+import io.fanwire.gateway.history.LastValues;
 import io.fanwire.gateway.history.RecordHistory;
 import io.fanwire.gateway.ingest.CatchUpReaders;
 import io.fanwire.gateway.ingest.KafkaIngest;
 import io.fanwire.gateway.publish.KafkaPublisher;
+import io.fanwire.gateway.session.Drain;
 import io.fanwire.gateway.session.IdleSweep;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.session.SessionServices;
@@ -33,6 +35,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -55,13 +58,17 @@ import org.slf4j.LoggerFactory;
  * {@link RecordHistory} and, for older records, the shared {@link CatchUpReaders}, then hands over to the path
  * above.
  *
- * <p>{@link #close} undoes {@link #start} in reverse order: stop accepting, say goodbye to clients (1001),
- * stop the consumer, the listeners, the loops and, in dev mode, the broker.
+ * <p>{@link #close} drains, then undoes {@link #start} in reverse order: readiness turns false, the listener
+ * stops accepting, every client gets a {@code GoAway} with its resume positions and has {@code drain.grace.ms}
+ * to reconnect elsewhere (then 1001), and the consumer, readers, listeners, loops and, in dev mode, the broker
+ * stop. SIGTERM ({@code Main}) and {@code POST /drain} on the admin port both call it.
  */
 public final class Gateway implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+    /** How long the last connections have to go once the drain's grace period is over. */
     private static final Duration GOODBYE_GRACE = Duration.ofSeconds(5);
+    private static final String DRAINING = "draining";
     /** Partitions of the dev-mode topics: quotes is the busy one. */
     private static final Map<String, Integer> DEV_PARTITIONS = Map.of("quotes", 8, "trades", 4, "inbox", 4);
 
@@ -72,6 +79,7 @@ public final class Gateway implements AutoCloseable {
     private final KafkaIngest ingest;
     private final GatewayMetrics metrics;
     private final AtomicBoolean closing;
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
     private Gateway(GatewayConfig config, Deque<AutoCloseable> resources, WebSocketServer webSocketServer,
                     AdminServer adminServer, KafkaIngest ingest, GatewayMetrics metrics, AtomicBoolean closing) {
@@ -131,7 +139,8 @@ public final class Gateway implements AutoCloseable {
                     subscriptions.loops().size());
             CatchUpReaders catchUp = new CatchUpReaders(config.kafka(), config.catchUpReaders());
             resources.push(catchUp);
-            SessionServices services = new SessionServices(subscriptions, metrics, publisher, history, catchUp,
+            LastValues lastValues = new LastValues(config.snapshotTopics(), config.snapshotTopicMaxBytes());
+            SessionServices services = new SessionServices(subscriptions, metrics, publisher, history, catchUp, lastValues,
                     config.maxChannelLength(), config.maxSubscriptions(), config.maxPendingBytes(),
                     config.slowConsumerPolicies(), config.maxFrameBytes(), List.copyOf(idleSweeps),
                     new Authenticator(verifier, security.anonymous()), AccessRules.parse(security.rules()),
@@ -139,7 +148,7 @@ public final class Gateway implements AutoCloseable {
 
             Fanout fanout = new Fanout(subscriptions, history, metrics);
             KafkaIngest ingest = new KafkaIngest(config.kafka(), config.topics(), config.metadataRefresh(),
-                    fanout, history, metrics, PooledByteBufAllocator.DEFAULT);
+                    fanout, history, lastValues, metrics, PooledByteBufAllocator.DEFAULT);
             ingest.start();
             resources.push(ingest);
 
@@ -152,16 +161,21 @@ public final class Gateway implements AutoCloseable {
             metrics.outboundPendingSource(webSocketServer::outboundPendingBytes);
 
             AtomicBoolean closing = new AtomicBoolean();
+            CompletableFuture<Gateway> self = new CompletableFuture<>();
+            // What POST /drain runs (behind the admin token check): the same drain as SIGTERM, off the admin loop.
+            Runnable drain = () -> self.thenAccept(gateway -> new Thread(gateway::close, "fanwire-drain").start());
             AdminServer adminServer = AdminServer.bind(config.adminBindAddress(), config.adminPort(), acceptor,
                     transports.serverChannel(), () -> !closing.get() && ingest.ready(), metrics,
-                    config.security().adminToken(), security.tls() && security.adminTls() ? tls : null);
+                    config.security().adminToken(), security.tls() && security.adminTls() ? tls : null, drain);
             resources.push(adminServer);
 
             if (config.dev() && config.devFeedRate() > 0) {
                 resources.push(DemoFeed.start(config.bootstrapServers(), config.devFeedRate(),
                         config.devFeedSymbols()));
             }
-            return new Gateway(config, resources, webSocketServer, adminServer, ingest, metrics, closing);
+            Gateway gateway = new Gateway(config, resources, webSocketServer, adminServer, ingest, metrics, closing);
+            self.complete(gateway);
+            return gateway;
         } catch (Exception | Error e) {
             closeAll(resources);
             throw e;
@@ -189,17 +203,33 @@ public final class Gateway implements AutoCloseable {
         return metrics;
     }
 
-    /** Stops accepting, closes every client with status 1001, then stops the rest. */
+    /**
+     * Drains, then stops: readiness false, no new connections, a {@code GoAway} with resume positions to every
+     * client, {@code drain.grace.ms} for them to leave (then 1001), then everything else. Blocks until done;
+     * a second call (another thread) waits for the first.
+     */
     @Override
     public void close() {
         if (!closing.compareAndSet(false, true)) {
+            closed.join();
             return;
         }
-        log.info("shutting down: closing {} client connections", webSocketServer.connectionCount());
-        webSocketServer.stopAccepting();
-        webSocketServer.closeConnections(GOODBYE_GRACE);
-        closeAll(resources);
-        log.info("stopped");
+        try {
+            log.info("draining: {} client connections get a GoAway and {} ms to move",
+                    webSocketServer.connectionCount(), config.drainGrace().toMillis());
+            webSocketServer.stopAccepting();
+            webSocketServer.closeConnections(new Drain(DRAINING, config.drainReconnectSpread().toMillis(),
+                    config.drainGrace()), config.drainGrace().plus(GOODBYE_GRACE));
+            closeAll(resources);
+            log.info("stopped");
+        } finally {
+            closed.complete(null);
+        }
+    }
+
+    /** Completes when {@link #close} has finished, whoever started it (SIGTERM, {@code POST /drain}). */
+    public CompletableFuture<Void> closed() {
+        return closed;
     }
 
     private static void closeAll(Deque<AutoCloseable> resources) {

@@ -5,14 +5,13 @@ import io.fanwire.gateway.config.ConfigLoader;
 import io.fanwire.gateway.config.ConfigReference;
 import io.fanwire.gateway.config.GatewayConfig;
 import java.util.Arrays;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /**
  * The command line: {@code java -jar fanwire.jar [flags]} ({@code --help} lists them). Starts a
- * {@link Gateway} and stops it on SIGTERM or SIGINT, then exits 0. Exit status 2 means the configuration
+ * {@link Gateway}, drains and stops it on SIGTERM, SIGINT or {@code POST /drain}, then exits 0. Exit status 2 means the configuration
  * was rejected; 1 means the gateway could not start.
  */
 public final class Main {
@@ -60,11 +59,10 @@ public final class Main {
 
         // Handling the signals ourselves (sun.misc.Signal, the only JDK API for it) is what lets a clean
         // stop exit 0; the JVM's default SIGTERM handling would run the same shutdown and exit 143.
-        CountDownLatch stop = new CountDownLatch(1);
-        Signal.handle(new Signal("TERM"), signal -> stop.countDown());
-        Signal.handle(new Signal("INT"), signal -> stop.countDown());
-        stop.await();
-        gateway.close();
+        // SIGTERM, SIGINT and POST /drain all drain the node (Gateway.close); the process exits when it is done.
+        Signal.handle(new Signal("TERM"), signal -> new Thread(gateway::close, "fanwire-drain").start());
+        Signal.handle(new Signal("INT"), signal -> new Thread(gateway::close, "fanwire-drain").start());
+        gateway.closed().join();
         System.exit(0);
     }
 }

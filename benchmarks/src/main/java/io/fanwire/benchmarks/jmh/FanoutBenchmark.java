@@ -145,7 +145,8 @@ public class FanoutBenchmark {
         // No history kept (budget 0), as with history.partition.max.bytes=0; the partition's positions are.
         RecordHistory history = new RecordHistory(0, 1);
         history.register(SampleRecords.TOPIC, 3, 0);
-        SessionServices services = new SessionServices(null, metrics, null, history, null, 256, 1000, Long.MAX_VALUE,
+        SessionServices services = new SessionServices(null, metrics, null, history, null, null, 256, 1000,
+                Long.MAX_VALUE,
                 SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), 65_536, List.of(),
                 new Authenticator(null, true), AccessRules.parse("any * anyone"),
                 new ClientLimits(Integer.MAX_VALUE, Integer.MAX_VALUE, Duration.ofSeconds(10), List.of("*"),

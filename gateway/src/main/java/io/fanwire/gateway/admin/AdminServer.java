@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
@@ -29,8 +30,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin listener: {@code GET /healthz} (200 while the process serves), {@code GET /readyz} (200 once
- * every served partition is assigned and read from the live end, 503 before that and while shutting down)
- * and {@code GET /metrics} (Prometheus text format). Runs on the given event loops; requests are tiny.
+ * every served partition is assigned and read from the live end, 503 before that and while draining),
+ * {@code GET /metrics} (Prometheus text format) and {@code POST /drain} (202; starts the drain that ends with
+ * the process's exit, as SIGTERM does). Runs on the given event loops; requests are tiny.
  * Every request other than GET or HEAD changes state and must pass {@link AdminTokenCheck} first, so that
  * endpoints added later are covered without further work.
  */
@@ -48,7 +50,7 @@ public final class AdminServer implements AutoCloseable {
     public static AdminServer bind(String address, int port, EventLoopGroup group,
                                    Class<? extends ServerChannel> channelType,
                                    BooleanSupplier ready, GatewayMetrics metrics, String adminToken,
-                                   SslContext tls) throws InterruptedException {
+                                   SslContext tls, Runnable drain) throws InterruptedException {
         AdminTokenCheck tokenCheck = new AdminTokenCheck(adminToken, metrics);
         Channel channel = new ServerBootstrap()
                 .group(group)
@@ -60,11 +62,11 @@ public final class AdminServer implements AutoCloseable {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192), tokenCheck,
-                                new AdminHandler(ready, metrics));
+                                new AdminHandler(ready, metrics, drain));
                     }
                 })
                 .bind(address, port).sync().channel();
-        log.info("admin listener on {} (/healthz, /readyz, /metrics)", channel.localAddress());
+        log.info("admin listener on {} (/healthz, /readyz, /metrics, POST /drain)", channel.localAddress());
         return new AdminServer(channel);
     }
 
@@ -80,10 +82,12 @@ public final class AdminServer implements AutoCloseable {
     private static final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final BooleanSupplier ready;
         private final GatewayMetrics metrics;
+        private final Runnable drain;
 
-        AdminHandler(BooleanSupplier ready, GatewayMetrics metrics) {
+        AdminHandler(BooleanSupplier ready, GatewayMetrics metrics, Runnable drain) {
             this.ready = ready;
             this.metrics = metrics;
+            this.drain = drain;
         }
 
         @Override
@@ -97,8 +101,17 @@ public final class AdminServer implements AutoCloseable {
                             "text/plain", isReady ? "ready\n" : "not ready\n");
                 }
                 case "/metrics" -> respond(ctx, request, HttpResponseStatus.OK, PROMETHEUS_TEXT, metrics.render());
+                case "/drain" -> {
+                    if (!HttpMethod.POST.equals(request.method())) {
+                        respond(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain", "use POST\n");
+                    } else {
+                        log.info("drain requested from {}", ctx.channel().remoteAddress());
+                        drain.run();
+                        respond(ctx, request, HttpResponseStatus.ACCEPTED, "text/plain", "draining\n");
+                    }
+                }
                 default -> respond(ctx, request, HttpResponseStatus.NOT_FOUND, "text/plain",
-                        "no such path: " + path + " (try /healthz, /readyz, /metrics)\n");
+                        "no such path: " + path + " (try /healthz, /readyz, /metrics, POST /drain)\n");
             }
         }
 

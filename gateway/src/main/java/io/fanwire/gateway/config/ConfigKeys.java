@@ -130,6 +130,21 @@ public final class ConfigKeys {
     public static final ConfigKey CATCHUP_READERS = ConfigKey.ranged("catchup.readers", INT, "2", 1, 64,
             "Kafka consumers (one thread each) that read records no longer in memory for resuming clients. "
                     + "Shared by all clients: requests for one partition are served from the same fetches.");
+    public static final ConfigKey SNAPSHOT_TOPICS = ConfigKey.of("snapshot.topics", LIST, "",
+            "Served topics (typically compacted) whose last value per key the gateway keeps, for "
+                    + "Subscribe{snapshot: true}. They are read from their beginning at start-up; the node is not "
+                    + "ready until that is done. Comma-separated; empty: none.");
+    public static final ConfigKey SNAPSHOT_TOPIC_MAX_BYTES = ConfigKey.ranged("snapshot.topic.max.bytes", LONG,
+            "67108864", 1, Long.MAX_VALUE,
+            "Memory for the last values of one snapshot topic, in bytes (encoded frames plus about 100 bytes per "
+                    + "key). Past it the least recently written keys are evicted and missing from snapshots.");
+    public static final ConfigKey DRAIN_GRACE_MS = ConfigKey.ranged("drain.grace.ms", LONG, "10000", 0, 3_600_000,
+            "Drain (SIGTERM, or POST /drain on the admin port): how long clients have, after their GoAway, to "
+                    + "reconnect elsewhere before the node closes their connections (1001) and exits.");
+    public static final ConfigKey DRAIN_RECONNECT_SPREAD_MS = ConfigKey.ranged("drain.reconnect.spread.ms", LONG,
+            "2000", 0, 3_600_000,
+            "Drain: GoAway.reconnect_within_ms, the window over which clients spread their reconnects (each "
+                    + "waits a random delay up to it), so that a drained node's clients do not all arrive at once.");
     public static final ConfigKey DEV_KAFKA_PORT = ConfigKey.ranged("dev.kafka.port", INT, "9092", 0, MAX_PORT,
             "Dev mode: the port of the embedded broker on 127.0.0.1. 0 picks a free port.");
     public static final ConfigKey DEV_FEED_RATE = ConfigKey.ranged("dev.feed.rate", INT, "200", 0, 1_000_000,
@@ -180,7 +195,8 @@ public final class ConfigKeys {
             ADMIN_BIND_ADDRESS, ADMIN_TOKEN, TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS, AUTH_ANONYMOUS, AUTH_HS256_SECRET, AUTH_PUBLIC_KEY_FILE,
             AUTH_JWKS_FILE, AUTH_JWKS_RELOAD_MS, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_CLOCK_SKEW_MS, AUTH_RULES,
             PUBLISH_ENABLED, PUBLISH_MAX_PAYLOAD_BYTES, PUBLISH_TIMEOUT_MS, METADATA_REFRESH_MS,
-            HISTORY_PARTITION_MAX_BYTES, CATCHUP_READERS, DEV_KAFKA_PORT,
+            HISTORY_PARTITION_MAX_BYTES, CATCHUP_READERS, SNAPSHOT_TOPICS, SNAPSHOT_TOPIC_MAX_BYTES, DRAIN_GRACE_MS,
+            DRAIN_RECONNECT_SPREAD_MS, DEV_KAFKA_PORT,
             DEV_FEED_RATE, DEV_FEED_SYMBOLS);
 
     /** The key with this name, or null. */

@@ -43,6 +43,10 @@ public record GatewayConfig(
         Duration metadataRefresh,
         long historyPartitionMaxBytes,
         int catchUpReaders,
+        List<String> snapshotTopics,
+        long snapshotTopicMaxBytes,
+        Duration drainGrace,
+        Duration drainReconnectSpread,
         int devKafkaPort,
         int devFeedRate,
         int devFeedSymbols,
@@ -58,6 +62,12 @@ public record GatewayConfig(
 
     public GatewayConfig {
         topics = List.copyOf(topics);
+        snapshotTopics = List.copyOf(snapshotTopics);
+        for (String topic : snapshotTopics) {
+            if (!topics.contains(topic)) {
+                throw new ConfigException("snapshot.topics: '" + topic + "' is not one of the served topics " + topics);
+            }
+        }
         kafka = Map.copyOf(kafka);
         if (!dev && !kafka.containsKey("bootstrap.servers")) {
             throw new ConfigException(KAFKA_BOOTSTRAP + " is required unless dev mode is on");
@@ -112,6 +122,8 @@ public record GatewayConfig(
         }
         @SuppressWarnings("unchecked")
         List<String> topics = (List<String>) values.getOrDefault(TOPICS.name(), dev ? DEV_TOPICS : List.of());
+        @SuppressWarnings("unchecked")
+        List<String> snapshotTopics = (List<String>) values.get(SNAPSHOT_TOPICS.name());
         String transport = ((String) values.get(TRANSPORT.name()));
         return new GatewayConfig(
                 dev,
@@ -138,6 +150,10 @@ public record GatewayConfig(
                 Duration.ofMillis((Long) values.get(METADATA_REFRESH_MS.name())),
                 (Long) values.get(HISTORY_PARTITION_MAX_BYTES.name()),
                 (Integer) values.get(CATCHUP_READERS.name()),
+                snapshotTopics,
+                (Long) values.get(SNAPSHOT_TOPIC_MAX_BYTES.name()),
+                Duration.ofMillis((Long) values.get(DRAIN_GRACE_MS.name())),
+                Duration.ofMillis((Long) values.get(DRAIN_RECONNECT_SPREAD_MS.name())),
                 (Integer) values.get(DEV_KAFKA_PORT.name()),
                 (Integer) values.get(DEV_FEED_RATE.name()),
                 (Integer) values.get(DEV_FEED_SYMBOLS.name()),
@@ -196,7 +212,8 @@ public record GatewayConfig(
                 maxSubscriptions, idleTimeout, pingInterval, writeBufferLowBytes, writeBufferHighBytes,
                 maxPendingBytes, sendBufferBytes, slowConsumerPolicies, ioThreads, transport, adminPort,
                 adminBindAddress, publishEnabled, publishTimeout, metadataRefresh, historyPartitionMaxBytes,
-                catchUpReaders, devKafkaPort, devFeedRate, devFeedSymbols, k, security, limits);
+                catchUpReaders, snapshotTopics, snapshotTopicMaxBytes, drainGrace, drainReconnectSpread, devKafkaPort,
+                devFeedRate, devFeedSymbols, k, security, limits);
     }
 
     /** The Kafka brokers, {@code host:port,...}. In dev mode only after {@link #withBootstrapServers}. */

@@ -3,6 +3,7 @@ package io.fanwire.gateway.ingest;
 import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.codec.EncodedRecord;
 import io.fanwire.gateway.fanout.Fanout;
+import io.fanwire.gateway.history.LastValues;
 import io.fanwire.gateway.history.RecordHistory;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocalThread;
@@ -32,8 +33,10 @@ import org.slf4j.LoggerFactory;
  * every node needs every record, and there are no rebalances), encodes each record once, and hands each
  * poll batch to the {@link Fanout}, after recording it in the {@link RecordHistory}.
  *
- * <p>Partitions found at start-up are read from the live end; partitions that appear later (the topic
- * was created or grown) are read from their beginning, since all their records are new. The partition
+ * <p>Partitions found at start-up are read from the live end, except those of snapshot topics
+ * ({@link LastValues}), read from their beginning to fill the last values; the node is not {@link #ready} until
+ * they reach their start-up end. Partitions that appear later (the topic was created or grown) are read from
+ * their beginning, since all their records are new. The partition
  * list is refreshed every {@code ingest.metadata.refresh.ms}. When the event loops fall behind
  * ({@link Fanout#backlogged}) the thread stops polling until they catch up, so a backlog stays in Kafka, not
  * on the heap.
@@ -47,11 +50,18 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
     /** How long the ingest thread waits before looking again when the event loops are behind. */
     private static final long BACKLOG_WAIT_NANOS = 200_000;
+    /** How often, at most, the ingest thread checks that Kafka answers (also every metadata refresh). */
+    private static final long PROBE_INTERVAL_NANOS = 2_000_000_000L;
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
 
     private final List<String> topics;
     private final Duration metadataRefresh;
     private final Fanout fanout;
     private final RecordHistory history;
+    private final LastValues lastValues;
+    /** Snapshot-topic partitions still being read up to their end offset at start-up. Ingest thread only. */
+    private final Map<TopicPartition, Long> loading = new HashMap<>();
+    private long loadStartNanos;
     private final GatewayMetrics metrics;
     private final ByteBufAllocator alloc;
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -59,16 +69,23 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
     private final Set<String> missingTopicsLogged = new HashSet<>();
     private volatile boolean running = true;
     private volatile boolean ready;
+    /** Whether every served topic was found at the last metadata refresh. Ingest thread only. */
+    private boolean topicsFound;
+    /** Whether Kafka answered the last reachability probe. Ingest thread only. */
+    private boolean reachable = true;
+    private long nextProbeNanos;
     private volatile Map<String, Long> lag = Map.of();
     private long nextRefreshNanos;
     private boolean assignedOnce;
 
     public KafkaIngest(Map<String, String> kafkaProperties, List<String> topics, Duration metadataRefresh,
-                       Fanout fanout, RecordHistory history, GatewayMetrics metrics, ByteBufAllocator alloc) {
+                       Fanout fanout, RecordHistory history, LastValues lastValues, GatewayMetrics metrics,
+                       ByteBufAllocator alloc) {
         this.topics = List.copyOf(topics);
         this.metadataRefresh = metadataRefresh;
         this.fanout = fanout;
         this.history = history;
+        this.lastValues = lastValues;
         this.metrics = metrics;
         this.alloc = alloc;
         this.consumer = new KafkaConsumer<>(consumerProperties(kafkaProperties),
@@ -94,7 +111,10 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
         thread.start();
     }
 
-    /** True once every partition of every served topic is assigned and positioned at the live end. */
+    /**
+     * True once every partition of every served topic is assigned and positioned at the live end, the snapshot
+     * topics are loaded, and while Kafka answers (checked every two seconds at most).
+     */
     public boolean ready() {
         return ready;
     }
@@ -107,6 +127,10 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
                 if (System.nanoTime() - nextRefreshNanos >= 0) {
                     refreshAssignment();
                     nextRefreshNanos = System.nanoTime() + metadataRefresh.toNanos();
+                }
+                if (System.nanoTime() - nextProbeNanos >= 0) {
+                    probeKafka();
+                    nextProbeNanos = System.nanoTime() + Math.min(metadataRefresh.toNanos(), PROBE_INTERVAL_NANOS);
                 }
                 while (running && fanout.backlogged()) {
                     LockSupport.parkNanos(BACKLOG_WAIT_NANOS);
@@ -138,6 +162,10 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
                 batch.add(encoded);
                 // Before the loops see it: a resuming subscription relies on it (see session.Replay).
                 history.append(encoded);
+                lastValues.record(encoded, record.value() == null);
+            }
+            if (!loading.isEmpty()) {
+                checkLoaded();
             }
             metrics.recordsConsumed(batch.size());
             fanout.dispatch(batch);
@@ -180,7 +208,7 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
             if (assignedOnce) {
                 consumer.seekToBeginning(added);
             } else {
-                consumer.seekToEnd(added);
+                startAtTheLiveEnd(added);
             }
             for (TopicPartition partition : added) {
                 history.register(partition.topic(), partition.partition(), consumer.position(partition));
@@ -188,7 +216,68 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
             log.info("assigned {} partitions ({} new)", wanted.size(), added.size());
         }
         assignedOnce = true;
-        ready = allFound;
+        topicsFound = allFound;
+        updateReady();
+    }
+
+    /**
+     * The first assignment: served partitions start at their end, except those of snapshot topics, which are
+     * read from their beginning up to today's end before the node is ready, so that it serves full snapshots.
+     */
+    private void startAtTheLiveEnd(Set<TopicPartition> partitions) {
+        Set<TopicPartition> live = new HashSet<>();
+        Set<TopicPartition> snapshots = new HashSet<>();
+        for (TopicPartition partition : partitions) {
+            (lastValues.keeps(partition.topic()) ? snapshots : live).add(partition);
+        }
+        consumer.seekToEnd(live);
+        if (!snapshots.isEmpty()) {
+            consumer.seekToBeginning(snapshots);
+            consumer.endOffsets(snapshots, Duration.ofSeconds(30)).forEach(loading::put);
+            loadStartNanos = System.nanoTime();
+            log.info("loading the last values of {} snapshot-topic partitions", snapshots.size());
+            checkLoaded();
+        }
+    }
+
+    /** Drops the snapshot-topic partitions read up to their start-up end offset. */
+    private void checkLoaded() {
+        loading.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
+        if (loading.isEmpty()) {
+            log.info("snapshot topics loaded in {} ms", (System.nanoTime() - loadStartNanos) / 1_000_000);
+            updateReady();
+        }
+    }
+
+    private void updateReady() {
+        ready = topicsFound && reachable && loading.isEmpty();
+    }
+
+    /**
+     * Asks the brokers for the end offsets of the assigned partitions: polling alone cannot tell a quiet topic
+     * from an unreachable Kafka, and {@code /readyz} must say when the node cannot serve live data.
+     */
+    private void probeKafka() {
+        Set<TopicPartition> assigned = consumer.assignment();
+        if (assigned.isEmpty()) {
+            return;
+        }
+        boolean answered;
+        try {
+            consumer.endOffsets(assigned, PROBE_TIMEOUT);
+            answered = true;
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            answered = false;
+        }
+        if (answered != reachable) {
+            if (answered) {
+                log.info("Kafka is reachable again");
+            } else {
+                log.warn("Kafka did not answer within {} ms: not ready until it does", PROBE_TIMEOUT.toMillis());
+            }
+        }
+        reachable = answered;
+        updateReady();
     }
 
     private void publishLag() {

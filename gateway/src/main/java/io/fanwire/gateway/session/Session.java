@@ -9,6 +9,7 @@ import io.fanwire.gateway.policy.SlowConsumerPolicy;
 import io.fanwire.gateway.subscription.ChannelName;
 import io.fanwire.protocol.v1.ChannelPositions;
 import io.fanwire.protocol.v1.GoAway;
+import io.fanwire.protocol.v1.Message;
 import io.fanwire.protocol.v1.Position;
 import io.fanwire.protocol.v1.ServerFrame;
 import io.netty.buffer.ByteBuf;
@@ -333,6 +334,24 @@ public final class Session {
             }
         }
         return false;
+    }
+
+    /**
+     * Sends {@code state}'s snapshot, flushed: the last value of each matching key whose offset is at or below
+     * the subscription's start position in its partition, marked {@code snapshot}. A newer value is after the
+     * start position, so the live path delivers it; a queued live record at or below it is skipped. So the
+     * client gets each key's latest value once, then every later record, with no gap and no duplicate.
+     */
+    void sendSnapshot(ChannelState state) {
+        services.lastValues().forEach(state.name.topic(), state.name.key(), entry -> {
+            Message message = entry.frame().getMessage();
+            int partition = message.getPartition();
+            if (partition < state.start.length && entry.offset() <= state.start[partition]) {
+                writeFrame(ServerFrame.newBuilder().setMessage(message.toBuilder().setSnapshot(true)).build());
+            }
+        });
+        ctx.flush();
+        dropSkipIfDone(state);
     }
 
     /** Writes a per-connection frame (replayed record, gap, go-away) without flushing. */

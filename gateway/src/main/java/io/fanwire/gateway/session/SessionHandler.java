@@ -250,8 +250,9 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void subscribe(ChannelHandlerContext ctx, long id, Subscribe subscribe) {
-        if (subscribe.getSnapshot()) {
-            reply(ctx, badRequest(id, "snapshot is not supported yet"));
+        if (subscribe.getSnapshot() && subscribe.getResumeFromCount() > 0) {
+            reply(ctx, badRequest(id, "snapshot and resume_from cannot be combined: a resume delivers every "
+                    + "record after the positions, a snapshot the last value of each key"));
             return;
         }
         double maxRate = subscribe.getMaxRate();
@@ -277,11 +278,16 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                     + "subscribe to " + subscribe.getChannel()));
             return;
         }
+        if (subscribe.getSnapshot() && !services.lastValues().keeps(channel.topic())) {
+            reply(ctx, badRequest(id, "topic " + channel.topic() + " keeps no snapshots on this gateway "
+                    + "(see snapshot.topics)"));
+            return;
+        }
         ChannelState existing = session.channel(channel);
         if (existing != null) {
-            if (subscribe.getResumeFromCount() > 0) {
+            if (subscribe.getResumeFromCount() > 0 || subscribe.getSnapshot()) {
                 reply(ctx, badRequest(id, "channel " + channel + " is already subscribed on this connection: "
-                        + "unsubscribe it first to resume it"));
+                        + "unsubscribe it first to resume it or get its snapshot"));
             } else {
                 // Subscribing again sets the channel's limit anew.
                 session.maxRate(channel, maxRate);
@@ -327,12 +333,21 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             }
             replay = new Replay(session, state, replayed);
             state.replay = replay;
+        } else if (subscribe.getSnapshot()) {
+            // Live records up to the start positions may still be queued for this loop: the snapshot covers them.
+            state.skip = new long[logs.length];
+            for (int p = 0; p < logs.length; p++) {
+                state.skip[p] = logs[p] == null || logs[p].loopPosition(session.loopIndex()) >= start[p]
+                        ? ChannelState.NO_SKIP : start[p];
+            }
         }
         session.addChannel(state);
         session.maxRate(channel, maxRate);
         reply(ctx, ServerFrames.subscribed(id, session.positions(state)));
         if (replay != null) {
             replay.run();
+        } else if (subscribe.getSnapshot()) {
+            session.sendSnapshot(state);
         }
     }
 
@@ -419,6 +434,10 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof Drain drain) {
+            session.goAway(drain.reason(), drain.reconnectWithinMs(), drain.closeIn());
+            return;
+        }
         if (event == SHUTDOWN) {
             session.close(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "server shutting down");
             return;

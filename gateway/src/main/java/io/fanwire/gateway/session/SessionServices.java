@@ -1,6 +1,7 @@
 package io.fanwire.gateway.session;
 
 import io.fanwire.gateway.admin.GatewayMetrics;
+import io.fanwire.gateway.history.LastValues;
 import io.fanwire.gateway.history.RecordHistory;
 import io.fanwire.gateway.ingest.CatchUpReaders;
 import io.fanwire.gateway.policy.SlowConsumerPolicies;
@@ -13,8 +14,8 @@ import java.util.List;
 
 /**
  * What every connection's {@link SessionHandler} shares: limits, slow-consumer policies, the subscription
- * tables, metrics, the publisher, authentication and access rules, and what resuming needs (the record
- * history and the catch-up readers). Immutable; any thread.
+ * tables, metrics, the publisher, authentication and access rules, and what resuming and snapshots need
+ * (the record history, the catch-up readers, the last values). Immutable; any thread.
  *
  * @param publisher null when {@code publish.enabled} is false
  * @param authenticator verifies the tokens of upgrades and Refresh requests
@@ -29,6 +30,7 @@ public record SessionServices(
         KafkaPublisher publisher,
         RecordHistory history,
         CatchUpReaders catchUp,
+        LastValues lastValues,
         int maxChannelLength,
         int maxSubscriptions,
         long maxPendingBytes,

@@ -132,11 +132,20 @@ public final class WebSocketServer implements AutoCloseable {
 
     /** Asks every open connection to close with status 1001 and waits up to {@code grace} for them to go. */
     public void closeConnections(Duration grace) {
+        closeConnections(SessionHandler.SHUTDOWN, grace);
+    }
+
+    /**
+     * Fires {@code event} (a {@code SessionHandler} user event that ends the connection, such as
+     * {@code SessionHandler.SHUTDOWN} or a {@code Drain}) on every open connection, waits up to {@code wait} for
+     * them to close, then closes those that remain.
+     */
+    public void closeConnections(Object event, Duration wait) {
         for (Channel channel : connections) {
-            channel.pipeline().fireUserEventTriggered(SessionHandler.SHUTDOWN);
+            channel.pipeline().fireUserEventTriggered(event);
         }
-        if (!connections.newCloseFuture().awaitUninterruptibly(grace.toMillis())) {
-            connections.close().awaitUninterruptibly(grace.toMillis());
+        if (!connections.newCloseFuture().awaitUninterruptibly(wait.toMillis())) {
+            connections.close().awaitUninterruptibly(Math.max(1_000, wait.toMillis()));
         }
     }
 

@@ -10,6 +10,7 @@ import io.fanwire.gateway.testing.RawWebSocket;
 import io.fanwire.gateway.testing.TestGateway;
 import io.fanwire.gateway.testing.TestKafka;
 import io.fanwire.gateway.testing.WsTestClient;
+import io.fanwire.protocol.v1.ServerFrame;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -83,14 +84,18 @@ class ConnectionLifecycleIT {
     }
 
     @Test
-    void closeSendsGoingAwayToEveryClient() throws Exception {
+    void closeDrainsEveryClientWithAGoAwayThenGoingAway() throws Exception {
         try (WsTestClient a = WsTestClient.json(TestGateway.wsUri(gateway));
              WsTestClient b = WsTestClient.proto(TestGateway.wsUri(gateway))) {
             a.subscribeOk(topic);
             gateway.close();
+            ServerFrame goAway = a.poll(WsTestClient.WAIT);
+            assertTrue(goAway != null && goAway.hasGoAway(), "expected a GoAway, got " + goAway);
+            assertEquals("draining", goAway.getGoAway().getReason());
+            assertEquals(topic, goAway.getGoAway().getChannels(0).getChannel());
             assertEquals(1001, a.awaitClose());
             assertEquals(1001, b.awaitClose());
-            assertEquals("server shutting down", a.closeReason());
+            assertEquals("draining", a.closeReason());
             assertTrue(gateway.metrics().connections() == 0);
         }
     }

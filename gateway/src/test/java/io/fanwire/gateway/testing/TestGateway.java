@@ -36,6 +36,8 @@ public final class TestGateway {
         raw.put("io.threads", "2");
         // Production mode refuses clients without a token; tests that are not about tokens opt out.
         raw.put("auth.anonymous", "true");
+        // Test clients do not act on a GoAway: do not let a drain wait the production default for them.
+        raw.put("drain.grace.ms", "1000");
         return raw;
     }
 

@@ -1,0 +1,102 @@
+package io.fanwire.gateway.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.fanwire.gateway.Gateway;
+import io.fanwire.gateway.dev.EmbeddedKafkaBroker;
+import io.fanwire.gateway.testing.ResumingClient;
+import io.fanwire.gateway.testing.SequenceProducer;
+import io.fanwire.gateway.testing.TestGateway;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fault test 3: the broker is stopped and restarted (same port, same data) under load. The gateway recovers
+ * without a restart, {@code /readyz} says 503 during the outage and 200 after it, and clients lose nothing.
+ * Runs its own broker, since it stops it.
+ */
+class BrokerRestartIT {
+
+    private static final String TOPIC = "restart";
+
+    @Test
+    void gatewaySurvivesABrokerRestartAndClientsLoseNothing() throws Exception {
+        Path workDir = Files.createTempDirectory("fanwire-restart-");
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        EmbeddedKafkaBroker.Options options = EmbeddedKafkaBroker.Options.defaults().withPort(port).withWorkDir(workDir);
+        EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(options);
+        List<ResumingClient> clients = new ArrayList<>();
+        try {
+            broker.createTopic(TOPIC, 3);
+            try (Gateway gateway = TestGateway.start(List.of(TOPIC), Map.of(
+                         "kafka.bootstrap.servers", broker.bootstrapServers(), "ingest.metadata.refresh.ms", "1000",
+                         "kafka.reconnect.backoff.max.ms", "500"));
+                 SequenceProducer producer = new SequenceProducer(broker.bootstrapServers(), TOPIC, 9)) {
+                URI uri = TestGateway.wsUri(gateway);
+                for (int i = 0; i < 4; i++) {
+                    clients.add(new ResumingClient("r" + i, i == 3 ? TOPIC + "/k2" : TOPIC, () -> uri, i % 2 == 0));
+                }
+                TestGateway.await("every client subscribed", () -> clients.stream().allMatch(ResumingClient::subscribed));
+                producer.start(200);
+                RollingDrainIT.awaitProgress(clients, 10);
+
+                broker.close();
+                TestGateway.await("/readyz says not ready", () -> readyz(gateway) == 503);
+                broker = EmbeddedKafkaBroker.start(options);
+                TestGateway.await("/readyz says ready again", () -> readyz(gateway) == 200);
+                RollingDrainIT.awaitProgress(clients, 10);
+
+                producer.stop();
+                Map<String, Integer> sent = producer.sent();
+                int total = sent.values().stream().mapToInt(Integer::intValue).sum();
+                TestGateway.await("every client received every record", () -> {
+                    for (int i = 0; i < clients.size(); i++) {
+                        if (clients.get(i).received() < (i == 3 ? sent.get("k2") : total)) {
+                            return false;
+                        }
+                    }
+                    return true;
+                });
+                for (ResumingClient client : clients) {
+                    client.close();
+                }
+                for (int i = 0; i < clients.size(); i++) {
+                    assertNull(clients.get(i).log().verdict(i == 3 ? Map.of("k2", sent.get("k2")) : sent),
+                            "client " + i);
+                }
+                assertEquals(200, readyz(gateway));
+            }
+        } finally {
+            for (ResumingClient client : clients) {
+                client.close();
+            }
+            broker.close();
+            deleteTree(workDir);
+        }
+    }
+
+    private static int readyz(Gateway gateway) {
+        try {
+            return TestGateway.admin(gateway, "/readyz").statusCode();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static void deleteTree(Path dir) throws Exception {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package io.fanwire.gateway.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fanwire.gateway.Gateway;
+import io.fanwire.gateway.testing.ResumingClient;
+import io.fanwire.gateway.testing.SequenceProducer;
+import io.fanwire.gateway.testing.SoakSettings;
+import io.fanwire.gateway.testing.TestGateway;
+import io.fanwire.gateway.testing.TestKafka;
+import io.fanwire.gateway.testing.WsTestClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fault test 2: a rolling drain of both nodes under load. Clients stream from node A; A is drained
+ * ({@code POST /drain}), its clients get a {@code GoAway} with their positions and move to B; a fresh node C
+ * starts; B is drained and its clients move to C. Each client's verifier checks, per key, contiguous sequence
+ * numbers with no loss and no duplicate (after discarding duplicates by offset), and that no client was without
+ * a node for longer than the grace period.
+ */
+class RollingDrainIT {
+
+    private static final String ADMIN_TOKEN = "drain-test-token";
+    private static final Duration GRACE = Duration.ofSeconds(3);
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private final String topic = "drain-" + UUID.randomUUID().toString().substring(0, 8);
+
+    @Test
+    void clientsMoveBetweenDrainingNodesWithoutLoss() throws Exception {
+        TestKafka.createTopic(topic, 4);
+        SoakSettings soak = SoakSettings.fromSystemProperties(6, 300);
+        Map<String, String> settings = Map.of("admin.token", ADMIN_TOKEN,
+                "drain.grace.ms", String.valueOf(GRACE.toMillis()), "drain.reconnect.spread.ms", "300",
+                "history.partition.max.bytes", "4096");
+        Gateway a = TestGateway.start(List.of(topic), settings);
+        Gateway b = TestGateway.start(List.of(topic), settings);
+        Gateway c = null;
+        AtomicReference<URI> current = new AtomicReference<>(TestGateway.wsUri(a));
+        List<ResumingClient> clients = new ArrayList<>();
+        try (SequenceProducer producer = new SequenceProducer(topic, 12)) {
+            for (int i = 0; i < soak.clients(); i++) {
+                clients.add(new ResumingClient("c" + i, i == 5 ? topic + "/k5" : topic, current::get, i % 2 == 0));
+            }
+            TestGateway.await("every client subscribed", () -> clients.stream().allMatch(ResumingClient::subscribed));
+            producer.start(soak.recordsPerSecond());
+            awaitProgress(clients, 30);
+            soak.streamForAPhase();
+
+            current.set(TestGateway.wsUri(b));
+            assertEquals(202, drain(a));
+            TestGateway.await("node A not ready", () -> !a.ready());
+            TestGateway.await("A's clients moved to B", () -> clients.stream().allMatch(cl -> cl.connections() >= 2));
+            awaitProgress(clients, 30);
+            soak.streamForAPhase();
+            a.closed().get(WsTestClient.WAIT.toSeconds() + GRACE.toSeconds(), TimeUnit.SECONDS);
+
+            c = TestGateway.start(List.of(topic), settings);
+            current.set(TestGateway.wsUri(c));
+            assertEquals(202, drain(b));
+            TestGateway.await("B's clients moved to C", () -> clients.stream().allMatch(cl -> cl.connections() >= 3));
+            awaitProgress(clients, 30);
+            soak.streamForAPhase();
+
+            producer.stop();
+            Map<String, Integer> sent = producer.sent();
+            int total = sent.values().stream().mapToInt(Integer::intValue).sum();
+            TestGateway.await("every client received every record", () -> {
+                for (int i = 0; i < clients.size(); i++) {
+                    if (clients.get(i).received() < (i == 5 ? sent.get("k5") : total)) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            for (ResumingClient client : clients) {
+                client.close();
+            }
+            for (int i = 0; i < clients.size(); i++) {
+                ResumingClient client = clients.get(i);
+                assertNull(client.failure());
+                assertNull(client.log().verdict(i == 5 ? Map.of("k5", sent.get("k5")) : sent), "client " + i);
+                assertTrue(client.goAways() >= 2, "client " + i + " got " + client.goAways() + " GoAways");
+                assertTrue(client.longestOutage().compareTo(GRACE) < 0,
+                        "client " + i + " was without a node for " + client.longestOutage());
+            }
+            soak.report("RollingDrainIT", clients, total);
+        } finally {
+            for (ResumingClient client : clients) {
+                client.close();
+            }
+            a.close();
+            b.close();
+            if (c != null) {
+                c.close();
+            }
+        }
+    }
+
+    /** Waits until every client has received {@code more} records beyond what it had. */
+    static void awaitProgress(List<ResumingClient> clients, int more) throws InterruptedException {
+        int[] before = clients.stream().mapToInt(ResumingClient::received).toArray();
+        TestGateway.await("clients receive records", () -> {
+            for (int i = 0; i < before.length; i++) {
+                if (clients.get(i).received() < before[i] + more) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    private static int drain(Gateway gateway) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + gateway.adminPort() + "/drain"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                .POST(HttpRequest.BodyPublishers.noBody()).timeout(WsTestClient.WAIT).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return response.statusCode();
+    }
+}
