@@ -27,6 +27,7 @@ class ShutdownIT {
         TestKafka.createTopic(topic, 2);
         try (GatewayProcess gateway = GatewayProcess.start(TestKafka.bootstrapServers(), topic,
                 "--auth-anonymous", "true", "--drain-grace-ms", "1000", "--drain-reconnect-spread-ms", "500")) {
+            gateway.awaitReady();
             try (WsTestClient client = WsTestClient.json(gateway.wsUri())) {
                 Reply subscribed = client.subscribe(topic);
                 assertTrue(subscribed.hasSubscribed(), subscribed.toString());
