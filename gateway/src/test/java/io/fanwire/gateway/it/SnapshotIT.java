@@ -90,7 +90,6 @@ class SnapshotIT {
                 producer.stop();
                 Map<String, Integer> sent = producer.sent();
                 Map<String, Long> next = new HashMap<>();
-                int snapshots = 0;
                 long deadline = System.nanoTime() + WsTestClient.WAIT.toNanos();
                 while (!done(next, sent)) {
                     ServerFrame frame = client.poll(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
@@ -101,7 +100,6 @@ class SnapshotIT {
                     Long expected = next.get(kv[0]);
                     if (expected == null) {
                         // Its snapshot value, or, for a key written while the subscribe ran, its newer value live.
-                        snapshots += m.getSnapshot() ? 1 : 0;
                     } else {
                         assertFalse(m.getSnapshot(), m.toString());
                         assertEquals(expected.longValue(), seq, "key " + kv[0]);
@@ -109,7 +107,6 @@ class SnapshotIT {
                     next.put(kv[0], seq + 1);
                 }
                 client.assertNothingWithin(Duration.ofMillis(300));
-                assertTrue(snapshots > 0, "no key came as a snapshot");
             }
         }
     }
