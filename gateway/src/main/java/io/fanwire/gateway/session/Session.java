@@ -350,7 +350,7 @@ public final class Session {
                 writeFrame(ServerFrame.newBuilder().setMessage(message.toBuilder().setSnapshot(true)).build());
             }
         });
-        ctx.flush();
+        flush();
         dropSkipIfDone(state);
     }
 

@@ -78,7 +78,7 @@ class NodeKillIT {
                 assertNull(client.log().verdict(i == 5 ? Map.of("k7", sent.get("k7")) : sent), "client " + i);
                 assertTrue(client.log().gaps().isEmpty(), "client " + i + ": " + client.log().gaps());
             }
-            soak.report("NodeKillIT", clients, total);
+            soak.report("NodeKillIT", clients, total, b);
         } finally {
             for (ResumingClient client : clients) {
                 client.close();

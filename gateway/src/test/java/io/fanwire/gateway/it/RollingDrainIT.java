@@ -97,7 +97,7 @@ class RollingDrainIT {
                 assertTrue(client.longestOutage().compareTo(GRACE) < 0,
                         "client " + i + " was without a node for " + client.longestOutage());
             }
-            soak.report("RollingDrainIT", clients, total);
+            soak.report("RollingDrainIT", clients, total, c);
         } finally {
             for (ResumingClient client : clients) {
                 client.close();

@@ -29,6 +29,7 @@ public final class SequenceLog {
     private final List<String> problems = new ArrayList<>();
     private final List<Gap> gaps = new ArrayList<>();
     private int received;
+    private int discarded;
 
     private SequenceLog(boolean discard) {
         this.discard = discard;
@@ -47,6 +48,7 @@ public final class SequenceLog {
         long position = positions.getOrDefault(m.getPartition(), Long.MIN_VALUE);
         if (m.getOffset() <= position) {
             if (discard) {
+                discarded++;
                 return false;
             }
             problems.add("out of order or duplicate: partition " + m.getPartition() + " offset " + m.getOffset()
@@ -83,6 +85,11 @@ public final class SequenceLog {
 
     public int received() {
         return received;
+    }
+
+    /** Duplicates the client discarded by offset (records the server delivered twice across a reconnect). */
+    public int discarded() {
+        return discarded;
     }
 
     public List<Gap> gaps() {

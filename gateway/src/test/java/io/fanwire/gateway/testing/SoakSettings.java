@@ -1,10 +1,11 @@
 package io.fanwire.gateway.testing;
 
+import io.fanwire.gateway.Gateway;
 import java.time.Duration;
 import java.util.List;
 
 /**
- * The knobs that turn the short fault tests of {@code mvn verify} into soak runs ({@code scripts/soak.sh}):
+ * The knobs that turn the short fault tests of {@code mvn verify} into soak runs ({@code scripts/soak-resume.sh}):
  * system properties with the short variants' values as defaults. Immutable.
  *
  * @param clients          {@code fanwire.soak.clients}: resuming clients
@@ -27,11 +28,25 @@ public record SoakSettings(int clients, int recordsPerSecond, Duration phase) {
     }
 
     /** One line with the run's figures, for the soak script to collect. */
-    public void report(String test, List<ResumingClient> clients, int records) {
+    public void report(String test, List<ResumingClient> clients, int records, Gateway lastNode) throws Exception {
         long maxOutageMs = clients.stream().mapToLong(c -> c.longestOutage().toMillis()).max().orElse(0);
         int reconnects = clients.stream().mapToInt(c -> c.connections() - 1).sum();
-        System.out.printf("SOAK %s clients=%d rate=%d/s phase=%ds records=%d reconnects=%d maxOutageMs=%d lost=0 "
-                + "duplicatesKept=0%n", test, clients.size(), recordsPerSecond, phase.toSeconds(), records,
-                reconnects, maxOutageMs);
+        long delivered = clients.stream().mapToLong(ResumingClient::received).sum();
+        long discarded = clients.stream().mapToLong(c -> c.log().discarded()).sum();
+        // Called after every client's verdict passed: none lost a record or kept a duplicate.
+        System.out.printf("SOAK %s clients=%d rate=%d/s phase=%ds records=%d delivered=%d reconnects=%d "
+                + "maxOutageMs=%d lost=0 duplicatesKept=0 duplicatesDiscarded=%d%n", test, clients.size(),
+                recordsPerSecond, phase.toSeconds(), records, delivered, reconnects, maxOutageMs, discarded);
+        // The last node runs in this JVM, so its heap figure includes the clients; its direct memory is its own.
+        System.gc();
+        String metrics = TestGateway.admin(lastNode, "/metrics").body();
+        System.out.printf("SOAK %s lastNode directBytes=%s jvmHeapAfterGcWithClientsBytes=%d%n", test,
+                metric(metrics, "fanwire_direct_memory_used_bytes"),
+                Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
+    }
+
+    private static String metric(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + " ")).map(l -> l.substring(name.length() + 1))
+                .findFirst().orElse("?");
     }
 }
