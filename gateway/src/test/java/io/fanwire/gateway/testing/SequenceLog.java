@@ -5,10 +5,8 @@ import io.fanwire.protocol.v1.Message;
 import io.fanwire.protocol.v1.Position;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -24,8 +22,8 @@ public final class SequenceLog {
 
     private final boolean discard;
     private final Map<Integer, Long> positions = new TreeMap<>();
-    private final Map<String, List<Long>> seqByKey = new HashMap<>();
-    private final Set<String> seen = new HashSet<>();
+    /** Per key, O(1) memory: soak runs feed millions of records through thousands of logs. */
+    private final Map<String, KeySequence> seqByKey = new HashMap<>();
     private final List<String> problems = new ArrayList<>();
     private final List<Gap> gaps = new ArrayList<>();
     private int received;
@@ -51,17 +49,26 @@ public final class SequenceLog {
                 discarded++;
                 return false;
             }
-            problems.add("out of order or duplicate: partition " + m.getPartition() + " offset " + m.getOffset()
+            problem("out of order or duplicate: partition " + m.getPartition() + " offset " + m.getOffset()
                     + " after " + position);
         }
         positions.put(m.getPartition(), Math.max(position, m.getOffset()));
-        if (!seen.add(m.getPartition() + "@" + m.getOffset())) {
-            problems.add("duplicate offset " + m.getPartition() + "@" + m.getOffset());
-        }
         String[] parts = m.getPayload().toStringUtf8().split(":");
-        seqByKey.computeIfAbsent(parts[0], k -> new ArrayList<>()).add(Long.parseLong(parts[1]));
+        long seq = Long.parseLong(parts[1]);
+        KeySequence sequence = seqByKey.get(parts[0]);
+        if (sequence == null) {
+            seqByKey.put(parts[0], new KeySequence(seq));
+        } else {
+            sequence.next(seq);
+        }
         received++;
         return true;
+    }
+
+    private void problem(String problem) {
+        if (problems.size() < 20) {
+            problems.add(problem);
+        }
     }
 
     public void gap(Gap gap) {
@@ -105,19 +112,41 @@ public final class SequenceLog {
     public String verdict(Map<String, Integer> sentPerKey, Map<String, Long> firstSeq) {
         List<String> all = new ArrayList<>(problems);
         for (Map.Entry<String, Integer> e : sentPerKey.entrySet()) {
-            List<Long> got = seqByKey.getOrDefault(e.getKey(), List.of());
-            long expected = firstSeq.getOrDefault(e.getKey(), 0L);
-            for (long seq : got) {
-                if (seq != expected) {
-                    all.add("key " + e.getKey() + ": expected seq " + expected + ", got " + seq);
-                    break;
+            KeySequence got = seqByKey.get(e.getKey());
+            long first = firstSeq.getOrDefault(e.getKey(), 0L);
+            if (got == null) {
+                if (e.getValue() > first) {
+                    all.add("key " + e.getKey() + ": received nothing of seq " + first + ".." + (e.getValue() - 1));
                 }
-                expected++;
+                continue;
             }
-            if (expected != e.getValue()) {
-                all.add("key " + e.getKey() + ": received up to seq " + (expected - 1) + " of " + (e.getValue() - 1));
+            if (got.first != first) {
+                all.add("key " + e.getKey() + ": expected seq " + first + ", got " + got.first);
+            } else if (got.firstBreak != null) {
+                all.add("key " + e.getKey() + ": " + got.firstBreak);
+            } else if (got.next != e.getValue()) {
+                all.add("key " + e.getKey() + ": received up to seq " + (got.next - 1) + " of " + (e.getValue() - 1));
             }
         }
         return all.isEmpty() ? null : String.join("\n", all.subList(0, Math.min(20, all.size())));
+    }
+
+    /** The sequence numbers of one key seen so far: where they started, what comes next, the first break. */
+    private static final class KeySequence {
+        final long first;
+        long next;
+        String firstBreak;
+
+        KeySequence(long first) {
+            this.first = first;
+            this.next = first + 1;
+        }
+
+        void next(long seq) {
+            if (seq != next && firstBreak == null) {
+                firstBreak = "expected seq " + next + ", got " + seq;
+            }
+            next = seq + 1;
+        }
     }
 }
