@@ -17,5 +17,5 @@ phase="${3:-60}"
     -Dit.test='NodeKillIT,RollingDrainIT' \
     -Dfanwire.soak.clients="$clients" -Dfanwire.soak.rate="$rate" -Dfanwire.soak.phase.seconds="$phase" \
     | tee gateway/target/soak-resume.log
-grep -ho 'SOAK [^<]*' gateway/target/soak-resume.log gateway/target/failsafe-reports/TEST-*.xml 2>/dev/null \
+grep -ho 'SOAK [^<&]*' gateway/target/soak-resume.log gateway/target/failsafe-reports/TEST-*.xml 2>/dev/null \
     | sort -u | tee gateway/target/soak-resume.txt
