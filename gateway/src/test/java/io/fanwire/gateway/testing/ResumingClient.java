@@ -6,6 +6,7 @@ import io.fanwire.protocol.v1.Reply;
 import io.fanwire.protocol.v1.ServerFrame;
 import io.fanwire.protocol.v1.Subscribe;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -27,6 +28,11 @@ public final class ResumingClient implements AutoCloseable {
     private final Supplier<URI> nodes;
     private final boolean proto;
     private final SequenceLog log = SequenceLog.discardingByOffset();
+    /**
+     * One HTTP client (and selector thread) for all of this client's connections: one per connection piles up
+     * threads faster than GC frees them when a thousand soak clients reconnect.
+     */
+    private final HttpClient http = HttpClient.newHttpClient();
     private final Thread thread;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean running = true;
@@ -47,7 +53,8 @@ public final class ResumingClient implements AutoCloseable {
         long outageStart = System.nanoTime();
         long reconnectDelayMs = RETRY.toMillis();
         while (running) {
-            try (WsTestClient client = proto ? WsTestClient.proto(nodes.get()) : WsTestClient.json(nodes.get())) {
+            try (WsTestClient client = WsTestClient.connect(http, nodes.get(),
+                    proto ? "fanwire.v1.proto" : "fanwire.v1.json")) {
                 List<Position> positions;
                 synchronized (log) {
                     positions = log.positions();

@@ -46,14 +46,22 @@ public final class WsTestClient implements AutoCloseable {
     private volatile String closeReason;
 
     private WsTestClient(URI uri, String subprotocol, Map<String, String> headers) throws Exception {
+        this(HttpClient.newHttpClient(), uri, subprotocol, headers);
+    }
+
+    private WsTestClient(HttpClient http, URI uri, String subprotocol, Map<String, String> headers) throws Exception {
         this.subprotocol = subprotocol;
-        this.socket = builder(subprotocol, headers).buildAsync(uri, new Listener())
+        this.socket = builder(http, subprotocol, headers).buildAsync(uri, new Listener())
                 .get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
     private static WebSocket.Builder builder(String subprotocol, Map<String, String> headers) {
         // A client of its own: one busy connection must not delay another's handshake in a shared selector.
-        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(WAIT);
+        return builder(HttpClient.newHttpClient(), subprotocol, headers);
+    }
+
+    private static WebSocket.Builder builder(HttpClient http, String subprotocol, Map<String, String> headers) {
+        WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(WAIT);
         if (subprotocol != null) {
             builder.subprotocols(subprotocol);
         }
@@ -96,6 +104,14 @@ public final class WsTestClient implements AutoCloseable {
 
     public static WsTestClient json(URI uri) throws Exception {
         return connect(uri, "fanwire.v1.json");
+    }
+
+    /**
+     * Connects over {@code http}, a client shared with other connections: for swarms of reconnecting clients,
+     * where a client (and its selector thread) per connection would pile up threads faster than GC frees them.
+     */
+    public static WsTestClient connect(HttpClient http, URI uri, String subprotocol) throws Exception {
+        return new WsTestClient(http, uri, subprotocol, Map.of());
     }
 
     public static WsTestClient proto(URI uri) throws Exception {
