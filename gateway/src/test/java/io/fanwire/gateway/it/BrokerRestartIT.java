@@ -60,17 +60,8 @@ class BrokerRestartIT {
                 producer.stop();
                 Map<String, Integer> sent = producer.sent();
                 int total = sent.values().stream().mapToInt(Integer::intValue).sum();
-                TestGateway.await("every client received every record", () -> {
-                    for (int i = 0; i < clients.size(); i++) {
-                        if (clients.get(i).received() < (i == 3 ? sent.get("k2") : total)) {
-                            return false;
-                        }
-                    }
-                    return true;
-                });
-                for (ResumingClient client : clients) {
-                    client.close();
-                }
+                ResumingClient.awaitReceived(clients, i -> i == 3 ? sent.get("k2") : total);
+                ResumingClient.closeAll(clients);
                 for (int i = 0; i < clients.size(); i++) {
                     assertNull(clients.get(i).log().verdict(i == 3 ? Map.of("k2", sent.get("k2")) : sent),
                             "client " + i);
@@ -78,9 +69,7 @@ class BrokerRestartIT {
                 assertEquals(200, readyz(gateway));
             }
         } finally {
-            for (ResumingClient client : clients) {
-                client.close();
-            }
+            ResumingClient.closeAll(clients);
             broker.close();
             deleteTree(workDir);
         }

@@ -61,17 +61,8 @@ class NodeKillIT {
             producer.stop();
             Map<String, Integer> sent = producer.sent();
             int total = sent.values().stream().mapToInt(Integer::intValue).sum();
-            TestGateway.await("every client received every record", () -> {
-                for (int i = 0; i < clients.size(); i++) {
-                    if (clients.get(i).received() < (i == 5 ? sent.get("k7") : total)) {
-                        return false;
-                    }
-                }
-                return true;
-            });
-            for (ResumingClient client : clients) {
-                client.close();
-            }
+            ResumingClient.awaitReceived(clients, i -> i == 5 ? sent.get("k7") : total);
+            ResumingClient.closeAll(clients);
             for (int i = 0; i < clients.size(); i++) {
                 ResumingClient client = clients.get(i);
                 assertNull(client.failure());
@@ -80,9 +71,7 @@ class NodeKillIT {
             }
             soak.report("NodeKillIT", clients, total, b);
         } finally {
-            for (ResumingClient client : clients) {
-                client.close();
-            }
+            ResumingClient.closeAll(clients);
         }
     }
 }

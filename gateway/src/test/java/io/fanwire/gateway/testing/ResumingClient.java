@@ -8,9 +8,11 @@ import io.fanwire.protocol.v1.Subscribe;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntUnaryOperator;
 import java.util.function.Supplier;
 
 /**
@@ -40,6 +42,10 @@ public final class ResumingClient implements AutoCloseable {
     private volatile int connections;
     private volatile int goAways;
     private volatile boolean subscribed;
+    /** How the last connection ended, for a failing test's message. */
+    private volatile String lastEnd = "still on its first connection";
+    /** What happened to each connection (resume positions, replies, GoAways): a failing test prints it. */
+    private final List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public ResumingClient(String name, String channel, Supplier<URI> nodes, boolean proto) {
         this.channel = channel;
@@ -59,11 +65,13 @@ public final class ResumingClient implements AutoCloseable {
                 synchronized (log) {
                     positions = log.positions();
                 }
+                events.add("connect " + nodes.get().getPort() + " resume_from " + brief(positions));
                 Reply reply = client.subscribe(Subscribe.newBuilder().setChannel(channel)
                         .addAllResumeFrom(positions).build());
                 if (!reply.hasSubscribed()) {
                     throw new AssertionError("subscribe " + channel + " refused: " + reply);
                 }
+                events.add("subscribed " + brief(reply.getSubscribed().getPositionsList()));
                 synchronized (log) {
                     log.adopt(reply.getSubscribed().getPositionsList());
                 }
@@ -72,10 +80,21 @@ public final class ResumingClient implements AutoCloseable {
                 }
                 connections++;
                 subscribed = true;
+                StringBuilder firsts = new StringBuilder("first frames:");
+                int traced = 0;
                 while (running) {
                     ServerFrame frame = client.poll(RETRY);
+                    if (frame != null && traced < 20) {
+                        traced++;
+                        firsts.append(' ').append(frame.hasMessage() ? frame.getMessage().getPartition() + "@"
+                                + frame.getMessage().getOffset() : frame.getKindCase().toString());
+                        if (traced == 20 || frame.hasGoAway()) {
+                            events.add(firsts.toString());
+                        }
+                    }
                     if (frame == null) {
                         if (client.isClosed()) {
+                            lastEnd = "closed " + client.awaitClose() + " " + client.closeReason();
                             break;
                         }
                         continue;
@@ -88,10 +107,13 @@ public final class ResumingClient implements AutoCloseable {
                         } else if (frame.hasGoAway()) {
                             for (ChannelPositions cp : frame.getGoAway().getChannelsList()) {
                                 if (cp.getChannel().equals(channel)) {
+                                    events.add("GoAway " + brief(cp.getPositionsList()) + " having "
+                                            + brief(log.positions()));
                                     log.adopt(cp.getPositionsList());
                                 }
                             }
                             goAways++;
+                            lastEnd = "GoAway " + frame.getGoAway().getReason();
                             reconnectDelayMs = ThreadLocalRandom.current().nextLong(
                                     frame.getGoAway().getReconnectWithinMs() + 1);
                             break;
@@ -99,6 +121,7 @@ public final class ResumingClient implements AutoCloseable {
                     }
                 }
             } catch (Exception | AssertionError e) {
+                lastEnd = e.toString();
                 if (e instanceof AssertionError && String.valueOf(e.getMessage()).contains("refused")) {
                     failure.compareAndSet(null, e);
                 }
@@ -146,6 +169,21 @@ public final class ResumingClient implements AutoCloseable {
         return subscribed;
     }
 
+    private static String brief(List<Position> positions) {
+        StringBuilder out = new StringBuilder("[");
+        for (Position p : positions) {
+            out.append(p.getPartition()).append('@').append(p.getOffset()).append(' ');
+        }
+        return out.append(']').toString();
+    }
+
+    @Override
+    public String toString() {
+        return thread.getName() + " " + channel + ": received " + received() + ", connections " + connections
+                + ", goAways " + goAways + ", subscribed " + subscribed + ", last connection end: " + lastEnd
+                + "\n  " + String.join("\n  ", events) + "\n  " + log.breaks();
+    }
+
     /** A subscribe the server refused, if any. */
     public Throwable failure() {
         return failure.get();
@@ -155,5 +193,40 @@ public final class ResumingClient implements AutoCloseable {
     public void close() throws InterruptedException {
         running = false;
         thread.join(WsTestClient.WAIT.toMillis());
+    }
+
+    /**
+     * Waits until client {@code i} has received {@code expected.applyAsInt(i)} records, for every client; on
+     * timeout, fails naming each client that is short and how its last connection ended.
+     */
+    public static void awaitReceived(List<ResumingClient> clients, IntUnaryOperator expected)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + WsTestClient.WAIT.toNanos();
+        while (true) {
+            List<String> short_ = new ArrayList<>();
+            for (int i = 0; i < clients.size(); i++) {
+                if (clients.get(i).received() < expected.applyAsInt(i)) {
+                    short_.add(clients.get(i) + " of " + expected.applyAsInt(i));
+                }
+            }
+            if (short_.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(short_.size() + " clients did not receive every record, e.g.:\n"
+                        + String.join("\n", short_.subList(0, Math.min(10, short_.size()))));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Stops every client, then waits for them: a thousand soak clients stop in one poll interval, not in a thousand. */
+    public static void closeAll(List<ResumingClient> clients) throws InterruptedException {
+        for (ResumingClient client : clients) {
+            client.running = false;
+        }
+        for (ResumingClient client : clients) {
+            client.close();
+        }
     }
 }

@@ -28,6 +28,7 @@ public final class SequenceLog {
     private final List<Gap> gaps = new ArrayList<>();
     private int received;
     private int discarded;
+    private final StringBuilder discards = new StringBuilder();
 
     private SequenceLog(boolean discard) {
         this.discard = discard;
@@ -46,7 +47,10 @@ public final class SequenceLog {
         long position = positions.getOrDefault(m.getPartition(), Long.MIN_VALUE);
         if (m.getOffset() <= position) {
             if (discard) {
-                discarded++;
+                if (discarded++ < 3) {
+                    discards.append(m.getPartition()).append('@').append(m.getOffset()).append(" (").append(
+                            m.getPayload().toStringUtf8()).append(") at ").append(position).append("; ");
+                }
                 return false;
             }
             problem("out of order or duplicate: partition " + m.getPartition() + " offset " + m.getOffset()
@@ -92,6 +96,14 @@ public final class SequenceLog {
 
     public int received() {
         return received;
+    }
+
+    /** Each key's first break in its sequence numbers and where it stands, for a failing test's message. */
+    public String breaks() {
+        StringBuilder out = new StringBuilder();
+        seqByKey.forEach((key, seq) -> out.append(key).append(": next ").append(seq.next)
+                .append(seq.firstBreak == null ? "" : ", " + seq.firstBreak).append("; "));
+        return out + " discarded " + discarded + ": " + discards;
     }
 
     /** Duplicates the client discarded by offset (records the server delivered twice across a reconnect). */

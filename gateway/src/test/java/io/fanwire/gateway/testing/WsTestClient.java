@@ -17,7 +17,9 @@ import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -39,18 +41,26 @@ public final class WsTestClient implements AutoCloseable {
 
     private final String subprotocol;
     private final BlockingQueue<ServerFrame> frames = new LinkedBlockingQueue<>();
-    private final BlockingQueue<String> rawText = new LinkedBlockingQueue<>();
+    /**
+     * Frames {@link #awaitReply} took while looking for its reply, in order; read before {@link #frames}. Only
+     * the reading thread touches it: putting them back into {@link #frames} would race with frames arriving.
+     */
+    private final Deque<ServerFrame> pushedBack = new ConcurrentLinkedDeque<>();
+    /** Every text frame as received, for tests of the JSON encoding; null when not kept. */
+    private final BlockingQueue<String> rawText;
     private final CompletableFuture<Integer> closeStatus = new CompletableFuture<>();
     private final AtomicLong ids = new AtomicLong();
     private final WebSocket socket;
     private volatile String closeReason;
 
     private WsTestClient(URI uri, String subprotocol, Map<String, String> headers) throws Exception {
-        this(HttpClient.newHttpClient(), uri, subprotocol, headers);
+        this(HttpClient.newHttpClient(), uri, subprotocol, headers, true);
     }
 
-    private WsTestClient(HttpClient http, URI uri, String subprotocol, Map<String, String> headers) throws Exception {
+    private WsTestClient(HttpClient http, URI uri, String subprotocol, Map<String, String> headers, boolean keepRawText)
+            throws Exception {
         this.subprotocol = subprotocol;
+        this.rawText = keepRawText ? new LinkedBlockingQueue<>() : null;
         this.socket = builder(http, subprotocol, headers).buildAsync(uri, new Listener())
                 .get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }
@@ -109,9 +119,10 @@ public final class WsTestClient implements AutoCloseable {
     /**
      * Connects over {@code http}, a client shared with other connections: for swarms of reconnecting clients,
      * where a client (and its selector thread) per connection would pile up threads faster than GC frees them.
+     * Text frames are parsed into {@link #poll} only, not kept as {@link #rawText}: a soak client runs for minutes.
      */
     public static WsTestClient connect(HttpClient http, URI uri, String subprotocol) throws Exception {
-        return new WsTestClient(http, uri, subprotocol, Map.of());
+        return new WsTestClient(http, uri, subprotocol, Map.of(), false);
     }
 
     public static WsTestClient proto(URI uri) throws Exception {
@@ -194,7 +205,7 @@ public final class WsTestClient implements AutoCloseable {
         List<ServerFrame> skipped = new ArrayList<>();
         try {
             while (true) {
-                ServerFrame frame = frames.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                ServerFrame frame = next(deadline - System.nanoTime());
                 if (frame == null) {
                     throw new AssertionError("no reply with id " + id + " within " + WAIT);
                 }
@@ -204,16 +215,21 @@ public final class WsTestClient implements AutoCloseable {
                 skipped.add(frame);
             }
         } finally {
-            List<ServerFrame> rest = new ArrayList<>();
-            frames.drainTo(rest);
-            frames.addAll(skipped);
-            frames.addAll(rest);
+            // Ahead of whatever else was pushed back, and of everything still arriving: order is kept.
+            for (int i = skipped.size() - 1; i >= 0; i--) {
+                pushedBack.addFirst(skipped.get(i));
+            }
         }
     }
 
     /** The next server frame, or null if none comes within {@code timeout}. */
     public ServerFrame poll(Duration timeout) throws InterruptedException {
-        return frames.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return next(timeout.toNanos());
+    }
+
+    private ServerFrame next(long timeoutNanos) throws InterruptedException {
+        ServerFrame frame = pushedBack.pollFirst();
+        return frame != null ? frame : frames.poll(timeoutNanos, TimeUnit.NANOSECONDS);
     }
 
     /** Waits for the next {@code Message} frame; fails on timeout or if another frame type comes first. */
@@ -281,7 +297,9 @@ public final class WsTestClient implements AutoCloseable {
             if (last) {
                 String json = text.toString();
                 text.setLength(0);
-                rawText.add(json);
+                if (rawText != null) {
+                    rawText.add(json);
+                }
                 ServerFrame.Builder builder = ServerFrame.newBuilder();
                 try {
                     JsonFormat.parser().merge(json, builder);
