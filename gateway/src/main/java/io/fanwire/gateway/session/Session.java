@@ -93,6 +93,12 @@ public final class Session {
      * in one buffer. Owned by this session until {@link #writeGathered} hands it to the channel.
      */
     private ByteBuf gathering;
+    /**
+     * The one record frame written since the last flush, as a read-only duplicate of the shared frame, or null:
+     * most connections of a keyed (market-data) fan-out get one frame per drain, and copying it into a buffer
+     * of its own costs a pooled allocation per delivery. The second frame starts {@link #gathering}.
+     */
+    private ByteBuf single;
     private boolean flushPending;
     private boolean deliveryStopped;
     private boolean closing;
@@ -257,23 +263,34 @@ public final class Session {
         }
         ByteBuf frame = record.frame(protocol, ctx.alloc());
         int size = frame.readableBytes();
-        int gathered = gathering == null ? 0 : gathering.readableBytes();
-        if (pending.totalPendingWriteBytes() + gathered + size > services.maxPendingBytes()) {
+        if (pending.totalPendingWriteBytes() + gatheredBytes() + size > services.maxPendingBytes()) {
             closeAsSlowConsumer();
             return -1;
         }
-        if (gathering == null) {
-            gathering = ctx.alloc().directBuffer(Math.max(GATHER_INITIAL_BYTES, size));
+        if (gathering != null) {
+            gathering.writeBytes(frame, frame.readerIndex(), size);
+        } else if (single == null) {
+            single = frame.retainedDuplicate();
+        } else {
+            gathering = ctx.alloc().directBuffer(Math.max(GATHER_INITIAL_BYTES, single.readableBytes() + size));
+            gathering.writeBytes(single);
+            single.release();
+            single = null;
+            gathering.writeBytes(frame, frame.readerIndex(), size);
         }
-        gathering.writeBytes(frame, frame.readerIndex(), size);
         return size;
+    }
+
+    private int gatheredBytes() {
+        return gathering != null ? gathering.readableBytes() : single != null ? single.readableBytes() : 0;
     }
 
     /** Hands the frames gathered since the last flush to the channel, as one buffer. */
     private void writeGathered() {
-        ByteBuf frames = gathering;
+        ByteBuf frames = gathering != null ? gathering : single;
         if (frames != null) {
             gathering = null;
+            single = null;
             frameOut.write(frames, frameOut.voidPromise());
         }
     }
@@ -525,6 +542,10 @@ public final class Session {
         if (gathering != null) {
             gathering.release();
             gathering = null;
+        }
+        if (single != null) {
+            single.release();
+            single = null;
         }
     }
 
