@@ -87,10 +87,13 @@ class RollingDrainIT {
                 assertNull(client.failure());
                 assertNull(client.log().verdict(i == 5 ? Map.of("k5", sent.get("k5")) : sent), "client " + i);
                 assertTrue(client.goAways() >= 2, "client " + i + " got " + client.goAways() + " GoAways");
-                assertTrue(client.longestOutage().compareTo(grace) < 0,
-                        "client " + i + " was without a node for " + client.longestOutage());
             }
+            // Every client lost nothing; the figures go out before the outage bound is checked.
             soak.report("RollingDrainIT", clients, total, c);
+            for (int i = 0; i < clients.size(); i++) {
+                assertTrue(clients.get(i).longestOutage().compareTo(grace) < 0,
+                        "client " + i + " was without a node for " + clients.get(i).longestOutage());
+            }
         } finally {
             ResumingClient.closeAll(clients);
             a.close();
