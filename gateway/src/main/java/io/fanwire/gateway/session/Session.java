@@ -209,8 +209,9 @@ public final class Session {
      * or dropped it, or -1 when the session started closing
      * because it does not read (status 1008).
      *
-     * <p>A healthy connection (no {@code max_rate}, writable, nothing held back) costs two null checks and a
-     * copy of the frame into the buffer this drain's frames are gathered in ({@link #flush} writes it). A
+     * <p>A healthy connection (no {@code max_rate}, writable, nothing held back) costs two null checks and,
+     * from its second frame in a drain on, a copy of the frame into the buffer the drain's frames are gathered
+     * in (the first is held as a duplicate of the shared frame; {@link #flush} writes either). A
      * {@code max_rate} subscription may hold the record for its key's next slot; past the high water mark the
      * record's slow-consumer policy applies.
      */
