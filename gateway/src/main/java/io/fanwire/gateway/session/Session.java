@@ -13,6 +13,7 @@ import io.fanwire.protocol.v1.Message;
 import io.fanwire.protocol.v1.Position;
 import io.fanwire.protocol.v1.ServerFrame;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -99,6 +100,14 @@ public final class Session {
      * of its own costs a pooled allocation per delivery. The second frame starts {@link #gathering}.
      */
     private ByteBuf single;
+    /**
+     * The channel's outbound buffer and allocator, read once: delivery visits every subscribed session of a
+     * record, and each hop of {@code ctx.channel().unsafe().outboundBuffer()} is a likely cache miss once
+     * there are thousands of connections. Netty keeps the buffer object for the channel's life; after a close
+     * the subscriptions are gone (channelInactive) and a write in between fails in the pipeline, released.
+     */
+    private final ChannelOutboundBuffer outbound;
+    private final ByteBufAllocator alloc;
     private boolean flushPending;
     private boolean deliveryStopped;
     private boolean closing;
@@ -120,6 +129,8 @@ public final class Session {
         this.protocol = protocol;
         this.loopIndex = loopIndex;
         this.services = services;
+        this.outbound = ctx.channel().unsafe().outboundBuffer();
+        this.alloc = ctx.alloc();
         this.gatherLimit = Math.max(GATHER_INITIAL_BYTES,
                 Math.min(GATHER_MAX_BYTES, ctx.channel().config().getWriteBufferHighWaterMark() / 2));
     }
@@ -230,11 +241,8 @@ public final class Session {
 
     /** {@link #write} past the {@code max_rate} throttle: now, or by the slow-consumer policy. */
     private int deliver(EncodedRecord record) {
-        if (closing) {
-            return 0;
-        }
-        ChannelOutboundBuffer pending = ctx.channel().unsafe().outboundBuffer();
-        if (pending == null) {
+        ChannelOutboundBuffer pending = outbound;
+        if (closing || pending == null) {
             return 0;
         }
         if (pending.isWritable() && (backlog == null || backlog.isEmpty())) {
@@ -262,7 +270,7 @@ public final class Session {
         if (gathering != null && gathering.readableBytes() >= gatherLimit) {
             writeGathered();
         }
-        ByteBuf frame = record.frame(protocol, ctx.alloc());
+        ByteBuf frame = record.frame(protocol, alloc);
         int size = frame.readableBytes();
         if (pending.totalPendingWriteBytes() + gatheredBytes() + size > services.maxPendingBytes()) {
             closeAsSlowConsumer();
@@ -273,7 +281,7 @@ public final class Session {
         } else if (single == null) {
             single = frame.retainedDuplicate();
         } else {
-            gathering = ctx.alloc().directBuffer(Math.max(GATHER_INITIAL_BYTES, single.readableBytes() + size));
+            gathering = alloc.directBuffer(Math.max(GATHER_INITIAL_BYTES, single.readableBytes() + size));
             gathering.writeBytes(single);
             single.release();
             single = null;
