@@ -163,7 +163,7 @@ public final class Gateway implements AutoCloseable {
             AtomicBoolean closing = new AtomicBoolean();
             CompletableFuture<Gateway> self = new CompletableFuture<>();
             // What POST /drain runs (behind the admin token check): the same drain as SIGTERM, off the admin loop.
-            Runnable drain = () -> self.thenAccept(gateway -> new Thread(gateway::close, "fanwire-drain").start());
+            Runnable drain = () -> self.thenAccept(Gateway::drainInBackground);
             AdminServer adminServer = AdminServer.bind(config.adminBindAddress(), config.adminPort(), acceptor,
                     transports.serverChannel(), () -> !closing.get() && ingest.ready(), metrics,
                     config.security().adminToken(), security.tls() && security.adminTls() ? tls : null, drain);
@@ -225,6 +225,11 @@ public final class Gateway implements AutoCloseable {
         } finally {
             closed.complete(null);
         }
+    }
+
+    /** Starts {@link #close} on a thread of its own and returns: what SIGTERM, SIGINT and {@code POST /drain} do. */
+    public void drainInBackground() {
+        new Thread(this::close, "fanwire-drain").start();
     }
 
     /** Completes when {@link #close} has finished, whoever started it (SIGTERM, {@code POST /drain}). */

@@ -11,8 +11,8 @@ import sun.misc.Signal;
 
 /**
  * The command line: {@code java -jar fanwire.jar [flags]} ({@code --help} lists them). Starts a
- * {@link Gateway}, drains and stops it on SIGTERM, SIGINT or {@code POST /drain}, then exits 0. Exit status 2 means the configuration
- * was rejected; 1 means the gateway could not start.
+ * {@link Gateway}, drains and stops it on SIGTERM, SIGINT or {@code POST /drain}, then exits 0. Exit
+ * status 2 means the configuration was rejected; 1 means the gateway could not start.
  */
 public final class Main {
 
@@ -60,8 +60,8 @@ public final class Main {
         // Handling the signals ourselves (sun.misc.Signal, the only JDK API for it) is what lets a clean
         // stop exit 0; the JVM's default SIGTERM handling would run the same shutdown and exit 143.
         // SIGTERM, SIGINT and POST /drain all drain the node (Gateway.close); the process exits when it is done.
-        Signal.handle(new Signal("TERM"), signal -> new Thread(gateway::close, "fanwire-drain").start());
-        Signal.handle(new Signal("INT"), signal -> new Thread(gateway::close, "fanwire-drain").start());
+        Signal.handle(new Signal("TERM"), signal -> gateway.drainInBackground());
+        Signal.handle(new Signal("INT"), signal -> gateway.drainInBackground());
         gateway.closed().join();
         System.exit(0);
     }
