@@ -54,7 +54,7 @@ class NodeKillIT {
 
             current.set(TestGateway.wsUri(b));
             a.kill();
-            TestGateway.await("clients reconnected to B", () -> clients.stream().allMatch(c -> c.connections() >= 2));
+            ResumingClient.awaitAll(clients, "clients reconnected to B", c -> c.connections() >= 2);
             RollingDrainIT.awaitProgress(clients, 20);
             soak.streamForAPhase();
 

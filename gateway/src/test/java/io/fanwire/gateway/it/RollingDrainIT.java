@@ -57,7 +57,7 @@ class RollingDrainIT {
             for (int i = 0; i < soak.clients(); i++) {
                 clients.add(new ResumingClient("c" + i, i == 5 ? topic + "/k5" : topic, current::get, i % 2 == 0));
             }
-            TestGateway.await("every client subscribed", () -> clients.stream().allMatch(ResumingClient::subscribed));
+            ResumingClient.awaitAll(clients, "every client subscribed", ResumingClient::subscribed);
             producer.start(soak.recordsPerSecond());
             awaitProgress(clients, 30);
             soak.streamForAPhase();
@@ -65,7 +65,7 @@ class RollingDrainIT {
             current.set(TestGateway.wsUri(b));
             assertEquals(202, drain(a));
             TestGateway.await("node A not ready", () -> !a.ready());
-            TestGateway.await("A's clients moved to B", () -> clients.stream().allMatch(cl -> cl.connections() >= 2));
+            ResumingClient.awaitAll(clients, "A's clients moved to B", cl -> cl.connections() >= 2);
             awaitProgress(clients, 30);
             soak.streamForAPhase();
             a.closed().get(WsTestClient.WAIT.toSeconds() + grace.toSeconds(), TimeUnit.SECONDS);
@@ -73,7 +73,7 @@ class RollingDrainIT {
             c = TestGateway.start(List.of(topic), settings);
             current.set(TestGateway.wsUri(c));
             assertEquals(202, drain(b));
-            TestGateway.await("B's clients moved to C", () -> clients.stream().allMatch(cl -> cl.connections() >= 3));
+            ResumingClient.awaitAll(clients, "B's clients moved to C", cl -> cl.connections() >= 3);
             awaitProgress(clients, 30);
             soak.streamForAPhase();
 
@@ -92,7 +92,7 @@ class RollingDrainIT {
             soak.report("RollingDrainIT", clients, total, c);
             for (int i = 0; i < clients.size(); i++) {
                 assertTrue(clients.get(i).longestOutage().compareTo(grace) < 0,
-                        "client " + i + " was without a node for " + clients.get(i).longestOutage());
+                        "client " + i + " was without a node for " + clients.get(i).longestOutageParts());
             }
         } finally {
             ResumingClient.closeAll(clients);
@@ -106,15 +106,10 @@ class RollingDrainIT {
 
     /** Waits until every client has received {@code more} records beyond what it had. */
     static void awaitProgress(List<ResumingClient> clients, int more) throws InterruptedException {
-        int[] before = clients.stream().mapToInt(ResumingClient::received).toArray();
-        TestGateway.await("clients receive records", () -> {
-            for (int i = 0; i < before.length; i++) {
-                if (clients.get(i).received() < before[i] + more) {
-                    return false;
-                }
-            }
-            return true;
-        });
+        Map<ResumingClient, Integer> before = new java.util.IdentityHashMap<>();
+        clients.forEach(client -> before.put(client, client.received()));
+        ResumingClient.awaitAll(clients, "clients receive " + more + " more records",
+                client -> client.received() >= before.get(client) + more);
     }
 
     private static int drain(Gateway gateway) throws Exception {

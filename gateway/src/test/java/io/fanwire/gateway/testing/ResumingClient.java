@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntUnaryOperator;
 import java.util.function.Supplier;
@@ -25,6 +26,7 @@ import java.util.function.Supplier;
 public final class ResumingClient implements AutoCloseable {
 
     private static final Duration RETRY = Duration.ofMillis(100);
+    private static final long EPOCH = System.nanoTime();
 
     private final String channel;
     private final Supplier<URI> nodes;
@@ -39,6 +41,8 @@ public final class ResumingClient implements AutoCloseable {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean running = true;
     private volatile long longestOutageNanos;
+    /** Where the longest outage went: the reconnect delay, failed attempts, the upgrade and the subscribe. */
+    private volatile String longestOutageParts = "";
     private volatile int connections;
     private volatile int goAways;
     private volatile boolean subscribed;
@@ -58,26 +62,35 @@ public final class ResumingClient implements AutoCloseable {
     private void run() {
         long outageStart = System.nanoTime();
         long reconnectDelayMs = RETRY.toMillis();
+        int failedAttempts = 0;
         while (running) {
+            long attemptStart = System.nanoTime();
             try (WsTestClient client = WsTestClient.connect(http, nodes.get(),
                     proto ? "fanwire.v1.proto" : "fanwire.v1.json")) {
+                long opened = System.nanoTime();
                 List<Position> positions;
                 synchronized (log) {
                     positions = log.positions();
                 }
-                events.add("connect " + nodes.get().getPort() + " resume_from " + brief(positions));
+                event("connect " + nodes.get().getPort() + " resume_from " + brief(positions));
                 Reply reply = client.subscribe(Subscribe.newBuilder().setChannel(channel)
                         .addAllResumeFrom(positions).build());
                 if (!reply.hasSubscribed()) {
                     throw new AssertionError("subscribe " + channel + " refused: " + reply);
                 }
-                events.add("subscribed " + brief(reply.getSubscribed().getPositionsList()));
+                event("subscribed " + brief(reply.getSubscribed().getPositionsList()));
                 synchronized (log) {
                     log.adopt(reply.getSubscribed().getPositionsList());
                 }
-                if (connections > 0) {
-                    longestOutageNanos = Math.max(longestOutageNanos, System.nanoTime() - outageStart);
+                long subscribedAt = System.nanoTime();
+                if (connections > 0 && subscribedAt - outageStart > longestOutageNanos) {
+                    longestOutageNanos = subscribedAt - outageStart;
+                    longestOutageParts = String.format("%d ms: last attempt began %d ms in after %d failed, "
+                            + "upgrade %d ms, subscribe %d ms", millis(subscribedAt - outageStart),
+                            millis(attemptStart - outageStart), failedAttempts, millis(opened - attemptStart),
+                            millis(subscribedAt - opened));
                 }
+                failedAttempts = 0;
                 connections++;
                 subscribed = true;
                 StringBuilder firsts = new StringBuilder("first frames:");
@@ -89,7 +102,7 @@ public final class ResumingClient implements AutoCloseable {
                         firsts.append(' ').append(frame.hasMessage() ? frame.getMessage().getPartition() + "@"
                                 + frame.getMessage().getOffset() : frame.getKindCase().toString());
                         if (traced == 20 || frame.hasGoAway()) {
-                            events.add(firsts.toString());
+                            event(firsts.toString());
                         }
                     }
                     if (frame == null) {
@@ -107,7 +120,7 @@ public final class ResumingClient implements AutoCloseable {
                         } else if (frame.hasGoAway()) {
                             for (ChannelPositions cp : frame.getGoAway().getChannelsList()) {
                                 if (cp.getChannel().equals(channel)) {
-                                    events.add("GoAway " + brief(cp.getPositionsList()) + " having "
+                                    event("GoAway " + brief(cp.getPositionsList()) + " having "
                                             + brief(log.positions()));
                                     log.adopt(cp.getPositionsList());
                                 }
@@ -121,7 +134,9 @@ public final class ResumingClient implements AutoCloseable {
                     }
                 }
             } catch (Exception | AssertionError e) {
+                failedAttempts++;
                 lastEnd = e.toString();
+                event("failed: " + e);
                 if (e instanceof AssertionError && String.valueOf(e.getMessage()).contains("refused")) {
                     failure.compareAndSet(null, e);
                 }
@@ -141,6 +156,11 @@ public final class ResumingClient implements AutoCloseable {
         }
     }
 
+    /** One line of {@link #events}, stamped with the milliseconds since the first client started. */
+    private void event(String what) {
+        events.add(millis(System.nanoTime() - EPOCH) + " ms " + what);
+    }
+
     /** Messages kept (duplicates discarded). */
     public int received() {
         synchronized (log) {
@@ -155,6 +175,15 @@ public final class ResumingClient implements AutoCloseable {
 
     public Duration longestOutage() {
         return Duration.ofNanos(longestOutageNanos);
+    }
+
+    /** How the longest outage divides: the reconnect delay and failed attempts, the upgrade, the subscribe. */
+    public String longestOutageParts() {
+        return longestOutageParts;
+    }
+
+    private static long millis(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
     }
 
     public int connections() {
@@ -215,6 +244,24 @@ public final class ResumingClient implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError(short_.size() + " clients did not receive every record, e.g.:\n"
                         + String.join("\n", short_.subList(0, Math.min(10, short_.size()))));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /**
+     * Waits until {@code condition} holds for every client; on timeout, fails with how many it does not hold for
+     * and the story of the first few of them.
+     */
+    public static void awaitAll(List<ResumingClient> clients, String what,
+            java.util.function.Predicate<ResumingClient> condition) throws InterruptedException {
+        long deadline = System.nanoTime() + WsTestClient.WAIT.toNanos();
+        while (!clients.stream().allMatch(condition)) {
+            if (System.nanoTime() > deadline) {
+                List<String> behind = clients.stream().filter(condition.negate()).map(ResumingClient::toString)
+                        .toList();
+                throw new AssertionError("timed out waiting for: " + what + "; " + behind.size()
+                        + " clients not there, e.g.:\n" + String.join("\n", behind.subList(0, Math.min(5, behind.size()))));
             }
             Thread.sleep(20);
         }

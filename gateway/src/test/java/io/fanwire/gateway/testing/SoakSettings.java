@@ -29,7 +29,8 @@ public record SoakSettings(int clients, int recordsPerSecond, Duration phase) {
 
     /** One line with the run's figures, for the soak script to collect. */
     public void report(String test, List<ResumingClient> clients, int records, Gateway lastNode) throws Exception {
-        long maxOutageMs = clients.stream().mapToLong(c -> c.longestOutage().toMillis()).max().orElse(0);
+        long[] outagesMs = clients.stream().mapToLong(c -> c.longestOutage().toMillis()).sorted().toArray();
+        long maxOutageMs = outagesMs.length == 0 ? 0 : outagesMs[outagesMs.length - 1];
         int reconnects = clients.stream().mapToInt(c -> c.connections() - 1).sum();
         long delivered = clients.stream().mapToLong(ResumingClient::received).sum();
         long discarded = clients.stream().mapToLong(c -> c.log().discarded()).sum();
@@ -37,6 +38,14 @@ public record SoakSettings(int clients, int recordsPerSecond, Duration phase) {
         System.out.printf("SOAK %s clients=%d rate=%d/s phase=%ds records=%d delivered=%d reconnects=%d "
                 + "maxOutageMs=%d lost=0 duplicatesKept=0 duplicatesDiscarded=%d%n", test, clients.size(),
                 recordsPerSecond, phase.toSeconds(), records, delivered, reconnects, maxOutageMs, discarded);
+        // Each client's longest time without a node: its distribution, and where the worst one went.
+        if (outagesMs.length > 0) {
+            ResumingClient worst = clients.stream()
+                    .max(java.util.Comparator.comparing(ResumingClient::longestOutage)).orElseThrow();
+            System.out.printf("SOAK %s longestOutageMs p50=%d p90=%d p99=%d max=%d; worst %s%n", test,
+                    outagesMs[outagesMs.length / 2], outagesMs[outagesMs.length * 9 / 10],
+                    outagesMs[outagesMs.length * 99 / 100], maxOutageMs, worst.longestOutageParts());
+        }
         // The last node runs in this JVM, so its heap figure includes the clients; its direct memory is its own.
         System.gc();
         String metrics = TestGateway.admin(lastNode, "/metrics").body();
