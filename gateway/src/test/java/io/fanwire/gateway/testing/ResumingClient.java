@@ -1,44 +1,80 @@
 package io.fanwire.gateway.testing;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
 import io.fanwire.protocol.v1.ChannelPositions;
+import io.fanwire.protocol.v1.ClientFrame;
 import io.fanwire.protocol.v1.Position;
 import io.fanwire.protocol.v1.Reply;
 import io.fanwire.protocol.v1.ServerFrame;
 import io.fanwire.protocol.v1.Subscribe;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.URI;
-import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntUnaryOperator;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
- * The loss-free reconnecting client of PROTOCOL.md §4.2, on a thread of its own: subscribes one channel,
- * keeps its positions in a {@link SequenceLog} that discards duplicates by offset, and whenever its connection
- * ends — a {@code GoAway} (whose positions it adopts), a close, a dead node — connects to the node
- * {@code nodes} names next (after a random delay up to {@code GoAway.reconnect_within_ms}) and resubscribes
- * with {@code resume_from}. Records the longest time it spent without a subscribed connection after its first.
+ * The loss-free reconnecting client of PROTOCOL.md §4.2: subscribes one channel, keeps its positions in a
+ * {@link SequenceLog} that discards duplicates by offset, and whenever its connection ends — a {@code GoAway}
+ * (whose positions it adopts), a close, a dead node — connects to the node {@code nodes} names next (after a
+ * random delay up to {@code GoAway.reconnect_within_ms}) and resubscribes with {@code resume_from}. Records the
+ * longest time it spent without a subscribed connection after its first, and where that time went.
+ *
+ * <p>A Netty client on an event loop shared by every {@code ResumingClient} of the JVM: the soak runs a thousand
+ * or more of them next to three nodes on two cores, where a JDK client with its selector and worker threads per
+ * client fell seconds behind in reading (and so saw its {@code GoAway} late). Everything but the getters runs on
+ * the client's event loop; the getters read the {@link SequenceLog} under its lock.
  */
 public final class ResumingClient implements AutoCloseable {
 
     private static final Duration RETRY = Duration.ofMillis(100);
     private static final long EPOCH = System.nanoTime();
+    private static final int MAX_FRAME = 1 << 20;
+    private static final long SUBSCRIBE_ID = 1;
+    /** The clients' event loops, daemon threads: nothing to shut down when the last test is done. */
+    private static final EventLoopGroup LOOPS = new MultiThreadIoEventLoopGroup(2,
+            new DefaultThreadFactory("resuming-client", true), NioIoHandler.newFactory());
 
+    private final String name;
     private final String channel;
     private final Supplier<URI> nodes;
     private final boolean proto;
+    private final EventLoop loop = LOOPS.next();
     private final SequenceLog log = SequenceLog.discardingByOffset();
-    /**
-     * One HTTP client (and selector thread) for all of this client's connections: one per connection piles up
-     * threads faster than GC frees them when a thousand soak clients reconnect.
-     */
-    private final HttpClient http = HttpClient.newHttpClient();
-    private final Thread thread;
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    /** What happened to each connection (resume positions, replies, GoAways): a failing test prints it. */
+    private final List<String> events = new CopyOnWriteArrayList<>();
+    private volatile Throwable failure;
     private volatile boolean running = true;
     private volatile long longestOutageNanos;
     /** Where the longest outage went: the reconnect delay, failed attempts, the upgrade and the subscribe. */
@@ -48,117 +84,213 @@ public final class ResumingClient implements AutoCloseable {
     private volatile boolean subscribed;
     /** How the last connection ended, for a failing test's message. */
     private volatile String lastEnd = "still on its first connection";
-    /** What happened to each connection (resume positions, replies, GoAways): a failing test prints it. */
-    private final List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    // Event loop only.
+    private Channel current;
+    private long outageStart = System.nanoTime();
+    private long attemptStart;
+    private long opened;
+    private int failedAttempts;
+    private long reconnectDelayMs = RETRY.toMillis();
+    private boolean goAwayReceived;
 
     public ResumingClient(String name, String channel, Supplier<URI> nodes, boolean proto) {
+        this.name = name;
         this.channel = channel;
         this.nodes = nodes;
         this.proto = proto;
-        this.thread = new Thread(this::run, "resuming-client-" + name);
-        thread.start();
+        loop.execute(this::connect);
     }
 
-    private void run() {
-        long outageStart = System.nanoTime();
-        long reconnectDelayMs = RETRY.toMillis();
-        int failedAttempts = 0;
-        while (running) {
-            long attemptStart = System.nanoTime();
-            try (WsTestClient client = WsTestClient.connect(http, nodes.get(),
-                    proto ? "fanwire.v1.proto" : "fanwire.v1.json")) {
-                long opened = System.nanoTime();
+    private void connect() {
+        if (!running) {
+            return;
+        }
+        URI uri = nodes.get();
+        attemptStart = System.nanoTime();
+        goAwayReceived = false;
+        lastEnd = "connecting to " + uri.getPort();
+        WebSocketClientProtocolConfig config = WebSocketClientProtocolConfig.newBuilder()
+                .webSocketUri(uri)
+                .subprotocol(proto ? "fanwire.v1.proto" : "fanwire.v1.json")
+                .maxFramePayloadLength(MAX_FRAME)
+                .handshakeTimeoutMillis(WsTestClient.WAIT.toMillis())
+                .handleCloseFrames(false)
+                .build();
+        ChannelFuture connecting = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_FRAME),
+                                new WebSocketClientProtocolHandler(config), new WebSocketFrameAggregator(MAX_FRAME),
+                                new Connection());
+                    }
+                })
+                .connect(uri.getHost(), uri.getPort());
+        current = connecting.channel();
+        connecting.addListener(f -> {
+            if (!f.isSuccess()) {
+                attemptFailed("connect to " + uri.getPort() + " failed: " + f.cause());
+            }
+        });
+    }
+
+    /** The attempt ended before its subscription: try again after the retry interval. */
+    private void attemptFailed(String why) {
+        failedAttempts++;
+        lastEnd = why;
+        event("failed: " + why);
+        reconnectLater(RETRY.toMillis());
+    }
+
+    private void reconnectLater(long delayMs) {
+        if (running) {
+            loop.schedule(this::connect, delayMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The handler at the end of one connection's pipeline. */
+    private final class Connection extends SimpleChannelInboundHandler<WebSocketFrame> {
+        private boolean replied;
+        /** Frames that came before the subscribe's reply: handled after it, in order. */
+        private final List<ServerFrame> early = new ArrayList<>();
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+            if (event == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+                opened = System.nanoTime();
                 List<Position> positions;
                 synchronized (log) {
                     positions = log.positions();
                 }
                 event("connect " + nodes.get().getPort() + " resume_from " + brief(positions));
-                Reply reply = client.subscribe(Subscribe.newBuilder().setChannel(channel)
-                        .addAllResumeFrom(positions).build());
-                if (!reply.hasSubscribed()) {
-                    throw new AssertionError("subscribe " + channel + " refused: " + reply);
+                ClientFrame subscribe = ClientFrame.newBuilder().setId(SUBSCRIBE_ID).setSubscribe(
+                        Subscribe.newBuilder().setChannel(channel).addAllResumeFrom(positions)).build();
+                ctx.writeAndFlush(proto ? new BinaryWebSocketFrame(Unpooled.wrappedBuffer(subscribe.toByteArray()))
+                        : new TextWebSocketFrame(JsonFormat.printer().print(subscribe)));
+            }
+            ctx.fireUserEventTriggered(event);
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) throws Exception {
+            if (frame instanceof CloseWebSocketFrame close) {
+                lastEnd = "closed " + close.statusCode() + " " + close.reasonText();
+                ctx.close();
+                return;
+            }
+            ServerFrame serverFrame = decode(frame);
+            if (serverFrame == null) {
+                return;
+            }
+            if (!replied) {
+                if (serverFrame.hasReply() && serverFrame.getReply().getId() == SUBSCRIBE_ID) {
+                    replied = true;
+                    onSubscribeReply(ctx, serverFrame.getReply());
+                    for (ServerFrame earlier : early) {
+                        onFrame(ctx, earlier);
+                    }
+                    early.clear();
+                } else {
+                    early.add(serverFrame);
                 }
-                event("subscribed " + brief(reply.getSubscribed().getPositionsList()));
-                synchronized (log) {
-                    log.adopt(reply.getSubscribed().getPositionsList());
-                }
-                long subscribedAt = System.nanoTime();
-                if (connections > 0 && subscribedAt - outageStart > longestOutageNanos) {
-                    longestOutageNanos = subscribedAt - outageStart;
-                    longestOutageParts = String.format("%d ms: last attempt began %d ms in after %d failed, "
-                            + "upgrade %d ms, subscribe %d ms", millis(subscribedAt - outageStart),
-                            millis(attemptStart - outageStart), failedAttempts, millis(opened - attemptStart),
-                            millis(subscribedAt - opened));
-                }
-                failedAttempts = 0;
-                connections++;
-                subscribed = true;
-                StringBuilder firsts = new StringBuilder("first frames:");
-                int traced = 0;
-                while (running) {
-                    ServerFrame frame = client.poll(RETRY);
-                    if (frame != null && traced < 20) {
-                        traced++;
-                        firsts.append(' ').append(frame.hasMessage() ? frame.getMessage().getPartition() + "@"
-                                + frame.getMessage().getOffset() : frame.getKindCase().toString());
-                        if (traced == 20 || frame.hasGoAway()) {
-                            event(firsts.toString());
+                return;
+            }
+            onFrame(ctx, serverFrame);
+        }
+
+        private ServerFrame decode(WebSocketFrame frame) throws InvalidProtocolBufferException {
+            if (frame instanceof BinaryWebSocketFrame) {
+                return ServerFrame.parseFrom(ByteBufUtil.getBytes(frame.content()));
+            }
+            if (frame instanceof TextWebSocketFrame) {
+                ServerFrame.Builder builder = ServerFrame.newBuilder();
+                JsonFormat.parser().merge(frame.content().toString(StandardCharsets.UTF_8), builder);
+                return builder.build();
+            }
+            return null;
+        }
+
+        private void onSubscribeReply(ChannelHandlerContext ctx, Reply reply) {
+            if (!reply.hasSubscribed()) {
+                failure = new AssertionError("subscribe " + channel + " refused: " + reply);
+                lastEnd = "subscribe refused";
+                ctx.close();
+                return;
+            }
+            event("subscribed " + brief(reply.getSubscribed().getPositionsList()));
+            synchronized (log) {
+                log.adopt(reply.getSubscribed().getPositionsList());
+            }
+            long now = System.nanoTime();
+            if (connections > 0 && now - outageStart > longestOutageNanos) {
+                longestOutageNanos = now - outageStart;
+                longestOutageParts = String.format("%d ms: last attempt began %d ms in after %d failed, "
+                        + "upgrade %d ms, subscribe %d ms", millis(now - outageStart), millis(attemptStart - outageStart),
+                        failedAttempts, millis(opened - attemptStart), millis(now - opened));
+            }
+            failedAttempts = 0;
+            connections++;
+            subscribed = true;
+        }
+
+        private void onFrame(ChannelHandlerContext ctx, ServerFrame frame) {
+            synchronized (log) {
+                if (frame.hasMessage()) {
+                    log.accept(frame.getMessage());
+                } else if (frame.hasGap()) {
+                    log.gap(frame.getGap());
+                } else if (frame.hasGoAway()) {
+                    for (ChannelPositions cp : frame.getGoAway().getChannelsList()) {
+                        if (cp.getChannel().equals(channel)) {
+                            event("GoAway " + brief(cp.getPositionsList()) + " having " + brief(log.positions()));
+                            log.adopt(cp.getPositionsList());
                         }
                     }
-                    if (frame == null) {
-                        if (client.isClosed()) {
-                            lastEnd = "closed " + client.awaitClose() + " " + client.closeReason();
-                            break;
-                        }
-                        continue;
-                    }
-                    synchronized (log) {
-                        if (frame.hasMessage()) {
-                            log.accept(frame.getMessage());
-                        } else if (frame.hasGap()) {
-                            log.gap(frame.getGap());
-                        } else if (frame.hasGoAway()) {
-                            for (ChannelPositions cp : frame.getGoAway().getChannelsList()) {
-                                if (cp.getChannel().equals(channel)) {
-                                    event("GoAway " + brief(cp.getPositionsList()) + " having "
-                                            + brief(log.positions()));
-                                    log.adopt(cp.getPositionsList());
-                                }
-                            }
-                            goAways++;
-                            lastEnd = "GoAway " + frame.getGoAway().getReason();
-                            reconnectDelayMs = ThreadLocalRandom.current().nextLong(
-                                    frame.getGoAway().getReconnectWithinMs() + 1);
-                            break;
-                        }
-                    }
-                }
-            } catch (Exception | AssertionError e) {
-                failedAttempts++;
-                lastEnd = e.toString();
-                event("failed: " + e);
-                if (e instanceof AssertionError && String.valueOf(e.getMessage()).contains("refused")) {
-                    failure.compareAndSet(null, e);
+                    goAways++;
+                    goAwayReceived = true;
+                    lastEnd = "GoAway " + frame.getGoAway().getReason();
+                    reconnectDelayMs = ThreadLocalRandom.current().nextLong(frame.getGoAway().getReconnectWithinMs() + 1);
+                    ended();
+                    ctx.close();
                 }
             }
-            if (subscribed) {
-                subscribed = false;
-                outageStart = System.nanoTime();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (replied && !goAwayReceived) {
+                ended();
+                reconnectLater(RETRY.toMillis());
+            } else if (!replied) {
+                attemptFailed("connection ended before the subscription: " + lastEnd);
+            } else {
+                reconnectLater(reconnectDelayMs);
             }
-            if (running) {
-                try {
-                    Thread.sleep(reconnectDelayMs);
-                    reconnectDelayMs = RETRY.toMillis();
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            lastEnd = cause.toString();
+            ctx.close();
+        }
+    }
+
+    /** The connection this client was subscribed on is over: the outage starts. */
+    private void ended() {
+        if (subscribed) {
+            subscribed = false;
+            outageStart = System.nanoTime();
         }
     }
 
     /** One line of {@link #events}, stamped with the milliseconds since the first client started. */
     private void event(String what) {
         events.add(millis(System.nanoTime() - EPOCH) + " ms " + what);
+    }
+
+    private static long millis(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
     }
 
     /** Messages kept (duplicates discarded). */
@@ -182,10 +314,6 @@ public final class ResumingClient implements AutoCloseable {
         return longestOutageParts;
     }
 
-    private static long millis(long nanos) {
-        return TimeUnit.NANOSECONDS.toMillis(nanos);
-    }
-
     public int connections() {
         return connections;
     }
@@ -198,6 +326,11 @@ public final class ResumingClient implements AutoCloseable {
         return subscribed;
     }
 
+    /** A subscribe the server refused, if any. */
+    public Throwable failure() {
+        return failure;
+    }
+
     private static String brief(List<Position> positions) {
         StringBuilder out = new StringBuilder("[");
         for (Position p : positions) {
@@ -208,20 +341,20 @@ public final class ResumingClient implements AutoCloseable {
 
     @Override
     public String toString() {
-        return thread.getName() + " " + channel + ": received " + received() + ", connections " + connections
-                + ", goAways " + goAways + ", subscribed " + subscribed + ", last connection end: " + lastEnd
-                + "\n  " + String.join("\n  ", events) + "\n  " + log.breaks();
+        return "resuming-client-" + name + " " + channel + ": received " + received() + ", connections "
+                + connections + ", goAways " + goAways + ", subscribed " + subscribed + ", last connection end: "
+                + lastEnd + "\n  " + String.join("\n  ", events) + "\n  " + log.breaks();
     }
 
-    /** A subscribe the server refused, if any. */
-    public Throwable failure() {
-        return failure.get();
-    }
-
+    /** Stops reconnecting and closes the connection; waits until it is closed. */
     @Override
     public void close() throws InterruptedException {
         running = false;
-        thread.join(WsTestClient.WAIT.toMillis());
+        loop.submit(() -> current != null ? current.close() : null).awaitUninterruptibly(WsTestClient.WAIT.toMillis());
+        Channel channel = current;
+        if (channel != null) {
+            channel.closeFuture().await(WsTestClient.WAIT.toMillis());
+        }
     }
 
     /**
@@ -253,8 +386,8 @@ public final class ResumingClient implements AutoCloseable {
      * Waits until {@code condition} holds for every client; on timeout, fails with how many it does not hold for
      * and the story of the first few of them.
      */
-    public static void awaitAll(List<ResumingClient> clients, String what,
-            java.util.function.Predicate<ResumingClient> condition) throws InterruptedException {
+    public static void awaitAll(List<ResumingClient> clients, String what, Predicate<ResumingClient> condition)
+            throws InterruptedException {
         long deadline = System.nanoTime() + WsTestClient.WAIT.toNanos();
         while (!clients.stream().allMatch(condition)) {
             if (System.nanoTime() > deadline) {
@@ -267,7 +400,7 @@ public final class ResumingClient implements AutoCloseable {
         }
     }
 
-    /** Stops every client, then waits for them: a thousand soak clients stop in one poll interval, not in a thousand. */
+    /** Stops every client, then waits for them. */
     public static void closeAll(List<ResumingClient> clients) throws InterruptedException {
         for (ResumingClient client : clients) {
             client.running = false;
