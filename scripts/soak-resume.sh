@@ -6,8 +6,8 @@
 #
 #   scripts/soak-resume.sh [clients] [records-per-second] [seconds-between-faults]
 #
-# Defaults: 1000 clients, 40 records/s (40,000 deliveries/s: the clients are JDK WebSocket clients on a
-# thread each, in the test JVM), 60 s. Run it on an otherwise quiet machine. Netty's leak detector samples
+# Defaults: 1000 clients, 40 records/s (40,000 deliveries/s to Netty clients on two event loops in the test
+# JVM, half of them decoding JSON), 60 s. Run it on an otherwise quiet machine. Netty's leak detector samples
 # (simple) instead of tracking every buffer (paranoid, as in `mvn verify`), and the test JVM gets 3 GiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."

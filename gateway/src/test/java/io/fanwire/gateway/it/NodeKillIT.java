@@ -48,7 +48,9 @@ class NodeKillIT {
             try {
                 RollingDrainIT.awaitProgress(clients, 20);
             } catch (AssertionError e) {
-                throw new AssertionError(e.getMessage() + "; node A said:\n" + a.output(), e);
+                String metrics = TestGateway.get(a.adminUri("/metrics")).body().lines()
+                        .filter(l -> l.startsWith("fanwire_")).collect(java.util.stream.Collectors.joining("\n"));
+                throw new AssertionError(e.getMessage() + "; node A said:\n" + a.output() + "\n" + metrics, e);
             }
             soak.streamForAPhase();
 

@@ -65,12 +65,22 @@ public final class ResumingClient implements AutoCloseable {
     /** The clients' event loops, daemon threads: nothing to shut down when the last test is done. */
     private static final EventLoopGroup LOOPS = new MultiThreadIoEventLoopGroup(2,
             new DefaultThreadFactory("resuming-client", true), NioIoHandler.newFactory());
+    private static final List<EventLoop> LOOP_LIST = new ArrayList<>();
+    private static final JsonFormat.Parser JSON = JsonFormat.parser();
+
+    static {
+        LOOPS.forEach(executor -> LOOP_LIST.add((EventLoop) executor));
+    }
 
     private final String name;
     private final String channel;
     private final Supplier<URI> nodes;
     private final boolean proto;
-    private final EventLoop loop = LOOPS.next();
+    /**
+     * At random rather than in turn: tests alternate JSON and protobuf clients, and in turn would put every JSON
+     * client (several times the decoding cost) on the same loop.
+     */
+    private final EventLoop loop = LOOP_LIST.get(ThreadLocalRandom.current().nextInt(LOOP_LIST.size()));
     private final SequenceLog log = SequenceLog.discardingByOffset();
     /** What happened to each connection (resume positions, replies, GoAways): a failing test prints it. */
     private final List<String> events = new CopyOnWriteArrayList<>();
@@ -205,7 +215,7 @@ public final class ResumingClient implements AutoCloseable {
             }
             if (frame instanceof TextWebSocketFrame) {
                 ServerFrame.Builder builder = ServerFrame.newBuilder();
-                JsonFormat.parser().merge(frame.content().toString(StandardCharsets.UTF_8), builder);
+                JSON.merge(frame.content().toString(StandardCharsets.UTF_8), builder);
                 return builder.build();
             }
             return null;
