@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,10 +43,15 @@ final class Target implements AutoCloseable {
     }
 
     /**
-     * The JVM options Fanwire is benchmarked with, the ones docs/operations.md recommends: a fixed heap
-     * touched up front (no resizing or page faults during a run).
+     * The JVM options Fanwire ships with and is benchmarked with: {@code deploy/jvm.options}, one per line,
+     * {@code #} comments, as {@code deploy/fanwire} reads them.
      */
-    static final List<String> FANWIRE_JVM_OPTIONS = List.of("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch");
+    static List<String> fanwireJvmOptions(Path repo) throws IOException {
+        return Files.readAllLines(repo.resolve("deploy/jvm.options")).stream()
+                .map(line -> line.replaceFirst("#.*", "").strip())
+                .filter(line -> !line.isEmpty())
+                .toList();
+    }
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -68,7 +74,7 @@ final class Target implements AutoCloseable {
         if (kind == Kind.FANWIRE) {
             List<String> command = new ArrayList<>();
             command.add(ProcessHandle.current().info().command().orElse("java"));
-            command.addAll(FANWIRE_JVM_OPTIONS);
+            command.addAll(fanwireJvmOptions(repo));
             // For profiling runs: extra JVM options for the gateway only, e.g. a JFR recording.
             String extra = System.getProperty("fanwire.jvm.extra", "");
             if (!extra.isBlank()) {
