@@ -123,8 +123,25 @@ public final class BenchmarkRunner {
         return topic;
     }
 
-    /** One measured window; {@code recordsPerSecond} is derived from the wanted deliveries per second. */
+    /**
+     * One measured window, repeated (at most twice) when the swarm received nothing at all: such a run measured
+     * a broken set-up, not the server, and would drag the medians to zero. The log keeps what the server and the
+     * swarm printed, so that the failure can be looked into.
+     */
     private RunResult firehoseOrMarket(String scenario, Target.Kind kind, int clients, int run, double wanted)
+            throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            RunResult result = firehoseOrMarketOnce(scenario, kind, clients, run, wanted);
+            if (result.values().get("delivered_per_s") > 0 || attempt == 3) {
+                return result;
+            }
+            log("%s %s clients=%d run=%d: FAILED, the swarm received nothing; running it again", scenario, kind.label,
+                    clients, run);
+        }
+    }
+
+    /** One measured window; {@code recordsPerSecond} is derived from the wanted deliveries per second. */
+    private RunResult firehoseOrMarketOnce(String scenario, Target.Kind kind, int clients, int run, double wanted)
             throws Exception {
         String topic = newTopic(scenario);
         Subscriptions subscriptions = scenario.equals("firehose") ? Subscriptions.parse("topic:" + topic)
@@ -140,6 +157,14 @@ public final class BenchmarkRunner {
             Window window = measure(target, swarm, producer, subscribersPerKey);
             RunResult result = new RunResult(scenario, kind.label, clients, run, window.values(target));
             log("%s %s clients=%d run=%d: %s", scenario, kind.label, clients, run, result.json());
+            if (!target.problems().isEmpty()) {
+                log("%s %s clients=%d run=%d: the server logged warnings or errors:%n%s", scenario, kind.label,
+                        clients, run, target.problems());
+            }
+            if (window.report().frames() == 0) {
+                log("nothing delivered; server metrics %s%nserver output:%n%s%n%s", window.metrics(), target.tail(),
+                        swarm.tail());
+            }
             return result;
         }
     }

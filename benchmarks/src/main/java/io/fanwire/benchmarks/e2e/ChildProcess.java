@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /**
  * A process the runner starts (a server under test or a swarm): its stdout lines are queued for
@@ -22,10 +24,17 @@ import java.util.function.Predicate;
  */
 final class ChildProcess implements AutoCloseable {
 
+    /** The start of a logback line, "HH:mm:ss.SSS ": the lines between two of them belong to the first. */
+    private static final Pattern LOG_LINE = Pattern.compile("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} ");
+    private static final int MAX_PROBLEM_LINES = 300;
+
     private final String name;
     private final Process process;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final Deque<String> tail = new ArrayDeque<>();
+    /** The first warnings and errors the process logged, with their stack traces: the tail may have lost them. */
+    private final List<String> problems = new ArrayList<>();
+    private boolean inProblem;
     private final OutputStream stdin;
 
     private ChildProcess(String name, Process process) {
@@ -52,6 +61,12 @@ final class ChildProcess implements AutoCloseable {
                     tail.addLast(line);
                     if (tail.size() > 40) {
                         tail.removeFirst();
+                    }
+                    if (LOG_LINE.matcher(line).lookingAt()) {
+                        inProblem = line.contains(" WARN ") || line.contains(" ERROR ");
+                    }
+                    if (inProblem && problems.size() < MAX_PROBLEM_LINES) {
+                        problems.add(line);
                     }
                 }
             }
@@ -86,6 +101,13 @@ final class ChildProcess implements AutoCloseable {
     void send(String command) throws IOException {
         stdin.write((command + "\n").getBytes(StandardCharsets.UTF_8));
         stdin.flush();
+    }
+
+    /** The first warning and error lines (with the stack traces that follow them), or an empty string. */
+    String problems() {
+        synchronized (tail) {
+            return String.join("\n", problems);
+        }
     }
 
     String tail() {

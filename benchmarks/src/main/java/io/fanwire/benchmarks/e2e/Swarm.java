@@ -32,6 +32,15 @@ final class Swarm implements AutoCloseable {
         this.processes = processes;
     }
 
+    /** The last lines each swarm process printed, for a failed run's log. */
+    String tail() {
+        StringBuilder out = new StringBuilder();
+        for (int p = 0; p < processes.size(); p++) {
+            out.append("swarm-").append(p).append(":\n").append(processes.get(p).tail()).append('\n');
+        }
+        return out.toString();
+    }
+
     static Swarm start(Path repo, int port, int clients, Subscriptions subscriptions) throws Exception {
         int processCount = clients <= 2_000 ? 1 : Math.max(2, (clients + CLIENTS_PER_PROCESS - 1) / CLIENTS_PER_PROCESS);
         List<ChildProcess> processes = new ArrayList<>();

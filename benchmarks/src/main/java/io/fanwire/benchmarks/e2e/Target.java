@@ -170,6 +170,11 @@ final class Target implements AutoCloseable {
         }
     }
 
+    /** The first warnings and errors the server logged, with their stacks; empty when there were none. */
+    String problems() {
+        return process.problems();
+    }
+
     String tail() {
         return process.tail();
     }

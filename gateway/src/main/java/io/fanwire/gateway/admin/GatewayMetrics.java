@@ -25,6 +25,8 @@ public final class GatewayMetrics {
     private final LongAdder bytesDelivered = new LongAdder();
     private final LongAdder badRequests = new LongAdder();
     private final LongAdder slowConsumerDisconnects = new LongAdder();
+    private final LongAdder deliveryFailures = new LongAdder();
+    private final LongAdder ingestMemoryWaits = new LongAdder();
     private final LongAdder recordsConflated = new LongAdder();
     private final LongAdder recordsDropped = new LongAdder();
     private final LongAdder gapsSent = new LongAdder();
@@ -59,6 +61,16 @@ public final class GatewayMetrics {
 
     public void badRequest() {
         badRequests.increment();
+    }
+
+    /** Ingest found direct memory exhausted and waits to read the same records again. */
+    public void ingestMemoryWait() {
+        ingestMemoryWaits.increment();
+    }
+
+    /** A write to a connection threw; the connection was cut. */
+    public void deliveryFailed() {
+        deliveryFailures.increment();
     }
 
     public void slowConsumerDisconnected() {
@@ -127,6 +139,12 @@ public final class GatewayMetrics {
         counter(out, "fanwire_bad_requests_total", "Client frames answered with BAD_REQUEST.", badRequests.sum());
         counter(out, "fanwire_slow_consumer_disconnects_total",
                 "Connections closed because they did not read fast enough.", slowConsumerDisconnects.sum());
+        counter(out, "fanwire_delivery_failures_total",
+                "Writes to a connection that threw (out of direct memory, or a bug: the log has the first stacks); each cut its connection.",
+                deliveryFailures.sum());
+        counter(out, "fanwire_ingest_memory_waits_total",
+                "Times ingest found direct memory exhausted and waited to read the same records again.",
+                ingestMemoryWaits.sum());
         counter(out, "fanwire_records_conflated_total",
                 "Records a slow consumer skipped because a newer record of the same key replaced them.",
                 recordsConflated.sum());

@@ -14,6 +14,8 @@ import java.util.Queue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One event loop's share of the fan-out: an inbox of poll batches from the ingest thread, and the task that
@@ -34,6 +36,8 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
 
     /** Batches drained before the loop is given back to I/O for a turn; bounds one task's run time. */
     private static final int MAX_BATCHES_PER_DRAIN = 64;
+    private static final int LOGGED_FAILURES = 20;
+    private static final Logger log = LoggerFactory.getLogger(LoopDelivery.class);
 
     private final EventLoop loop;
     private final int loopIndex;
@@ -49,6 +53,8 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
     private final TopicRunWriter topicRun = new TopicRunWriter();
     private long frames;
     private long bytes;
+    /** Writes that threw on this loop; the first {@value #LOGGED_FAILURES} are logged with their stack. */
+    private long failures;
 
     public LoopDelivery(EventLoop loop, int loopIndex, SubscriptionTable<Session> table, RecordHistory history,
                         GatewayMetrics metrics) {
@@ -91,8 +97,11 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
                 do {
                     drained.addAll(next);
                 } while (++batches < MAX_BATCHES_PER_DRAIN && (next = inbox.poll()) != null);
-                deliver(drained);
-                drained.clear();
+                try {
+                    deliver(drained);
+                } finally {
+                    drained.clear();
+                }
             }
         }
         flushTouched();
@@ -138,10 +147,10 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
             }
         } finally {
             topicRun.set(null, 0, 0);
+            queuedRecords.addAndGet(-batch.size());
             for (EncodedRecord record : batch) {
                 record.release();
             }
-            queuedRecords.addAndGet(-batch.size());
         }
     }
 
@@ -181,9 +190,29 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
         }
     }
 
+    /**
+     * Writes {@code record} to {@code session}. A write that throws must cost only that connection: the others
+     * of the drain still get the record, and the connection is cut, which frees what was pending for it, so that
+     * its client resumes from its positions. Two causes: a bug, or direct memory running out (an
+     * {@link OutOfMemoryError} from the allocator: thousands of connections, each with up to
+     * {@code ws.write.buffer.high.bytes} pending, can outgrow {@code -XX:MaxDirectMemorySize}). Before, one such
+     * throw ended the drain: no flush for anyone, and records left counted as queued, which stopped ingest for
+     * good (found by the firehose benchmark at 10,000 clients).
+     */
     @Override
     public void visit(Session session, EncodedRecord record) {
-        int written = session.write(record);
+        int written;
+        try {
+            written = session.write(record);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            if (++failures <= LOGGED_FAILURES) {
+                log.error("delivery of {}-{}@{} to {} failed; cutting that connection", record.topic(),
+                        record.partition(), record.offset(), session, e);
+            }
+            metrics.deliveryFailed();
+            session.abortAfterFailure();
+            return;
+        }
         if (written > 0) {
             frames++;
             bytes += written;

@@ -50,6 +50,8 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
     /** How long the ingest thread waits before looking again when the event loops are behind. */
     private static final long BACKLOG_WAIT_NANOS = 200_000;
+    /** How long ingest waits when direct memory has run out before it reads the same records again. */
+    private static final long MEMORY_WAIT_NANOS = 50_000_000;
     /** How often, at most, the ingest thread checks that Kafka answers (also every metadata refresh). */
     private static final long PROBE_INTERVAL_NANOS = 2_000_000_000L;
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
@@ -69,6 +71,8 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
     private final Set<String> missingTopicsLogged = new HashSet<>();
     private volatile boolean running = true;
     private volatile boolean ready;
+    /** Times ingest found direct memory exhausted; ingest thread only. */
+    private long memoryWaits;
     /** Whether every served topic was found at the last metadata refresh. Ingest thread only. */
     private boolean topicsFound;
     /** Whether Kafka answered the last reachability probe. Ingest thread only. */
@@ -158,7 +162,13 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
         List<EncodedRecord> batch = new ArrayList<>(records.count());
         try {
             for (ConsumerRecord<byte[], byte[]> record : records) {
-                EncodedRecord encoded = EncodedRecord.encode(record, alloc);
+                EncodedRecord encoded;
+                try {
+                    encoded = EncodedRecord.encode(record, alloc);
+                } catch (OutOfMemoryError e) {
+                    waitForDirectMemory(records, record, e);
+                    break;
+                }
                 batch.add(encoded);
                 // Before the loops see it: a resuming subscription relies on it (see session.Replay).
                 history.append(encoded);
@@ -174,6 +184,32 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
                 record.release();
             }
         }
+    }
+
+    /**
+     * Direct memory ran out while encoding {@code failed} (frames pending for connections fill it, see
+     * docs/operations.md): rather than skip records, rewind every partition of {@code records} to its first
+     * record not yet encoded, so that the next poll returns them again, and give the event loops a moment to
+     * write, or cut, what holds the memory. The records before {@code failed} are delivered as usual.
+     */
+    private void waitForDirectMemory(ConsumerRecords<byte[], byte[]> records, ConsumerRecord<byte[], byte[]> failed,
+                                     OutOfMemoryError e) {
+        boolean reached = false;
+        Set<TopicPartition> rewound = new HashSet<>();
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+            reached |= record == failed;
+            TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+            if (reached && rewound.add(partition)) {
+                consumer.seek(partition, record.offset());
+            }
+        }
+        if (memoryWaits++ % 100 == 0) {
+            log.warn("direct memory is exhausted ({}); ingest waits and reads again from {}-{}@{} "
+                    + "({} waits so far)", e.getMessage(), failed.topic(), failed.partition(), failed.offset(),
+                    memoryWaits);
+        }
+        metrics.ingestMemoryWait();
+        LockSupport.parkNanos(MEMORY_WAIT_NANOS);
     }
 
     private void refreshAssignment() {

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends one resuming subscription the records it missed, partition by partition, then hands each partition
@@ -33,6 +35,7 @@ import org.apache.kafka.common.TopicPartition;
  */
 final class Replay implements Runnable {
 
+    private static final Logger log = LoggerFactory.getLogger(Replay.class);
     private static final int RECORDS_PER_TURN = 512;
     private static final long RETRY_MS = 20;
     /** The reason of a {@code Gap} for offsets Kafka no longer has. */
@@ -87,6 +90,26 @@ final class Replay implements Runnable {
         if (cancelled || !session.delivering()) {
             return;
         }
+        try {
+            replay();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            failed(e);
+        }
+    }
+
+    /**
+     * The replay threw (direct memory ran out while encoding, or a bug): left alone, the channel would stay
+     * {@link ChannelState#REPLAYING} for good and get no more records. Cut the connection instead; the client
+     * resumes from its positions.
+     */
+    private void failed(Throwable e) {
+        cancelled = true;
+        log.error("replay of {} failed; cutting that connection", state.name, e);
+        session.services().metrics().deliveryFailed();
+        session.abortAfterFailure();
+    }
+
+    private void replay() {
         int budget = RECORDS_PER_TURN;
         while (index < partitions.length) {
             int partition = partitions[index];
@@ -144,6 +167,16 @@ final class Replay implements Runnable {
         if (cancelled || !session.delivering() || partitions[index] != partition) {
             return;
         }
+        try {
+            writeChunk(partition, chunk);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            failed(e);
+            return;
+        }
+        run();
+    }
+
+    private void writeChunk(int partition, CatchUpReaders.Chunk chunk) {
         if (cursor + 1 < chunk.logStart()) {
             session.writeFrame(ServerFrames.gap(state.name.toString(), partition, cursor + 1, chunk.logStart() - 1,
                     RETENTION));
@@ -162,7 +195,6 @@ final class Replay implements Runnable {
             }
         }
         cursor = Math.max(cursor, chunk.nextOffset() - 1);
-        run();
     }
 
     private void send(int partition, long offset, String key, ServerFrame frame) {

@@ -651,6 +651,23 @@ public final class Session {
         }
     }
 
+    /**
+     * Delivery to this connection threw, so its state is not to be trusted: stop delivering, drop what was
+     * gathered for it and cut the connection (no close frame: writing one could throw again). The client sees
+     * a dropped connection and resumes from its positions (PROTOCOL.md §4.2), on this node or another.
+     */
+    public void abortAfterFailure() {
+        closing = true;
+        deliveryStopped = true;
+        ByteBuf gathered = gathering != null ? gathering : single;
+        gathering = null;
+        single = null;
+        if (gathered != null && gathered.refCnt() > 0) {
+            gathered.release();
+        }
+        ctx.channel().close();
+    }
+
     /** Sends a close frame with {@code status} and closes the connection once it is written. */
     void close(WebSocketCloseStatus status, String reason) {
         if (closing) {

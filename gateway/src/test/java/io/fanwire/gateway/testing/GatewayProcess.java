@@ -38,12 +38,20 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** Starts {@code fanwire.jar} on loopback ports chosen by the OS, with {@code flags} added. */
     public static GatewayProcess start(String bootstrapServers, String topics, String... flags) throws Exception {
+        return start(List.of(), bootstrapServers, topics, flags);
+    }
+
+    /** As {@link #start(String, String, String...)}, with {@code jvmOptions} for the gateway's JVM. */
+    public static GatewayProcess start(List<String> jvmOptions, String bootstrapServers, String topics,
+                                       String... flags) throws Exception {
         Path jar = Path.of("target", "fanwire.jar");
         if (!Files.isRegularFile(jar)) {
             throw new AssertionError("run after package: " + jar.toAbsolutePath());
         }
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-jar", jar.toString(),
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar.toString(),
                 "--kafka-bootstrap", bootstrapServers, "--topics", topics,
                 "--port", "0", "--admin-port", "0", "--bind-address", "127.0.0.1",
                 "--admin-bind-address", "127.0.0.1", "--io-threads", "2"));

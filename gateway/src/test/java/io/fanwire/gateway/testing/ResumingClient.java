@@ -105,10 +105,16 @@ public final class ResumingClient implements AutoCloseable {
     private boolean goAwayReceived;
 
     public ResumingClient(String name, String channel, Supplier<URI> nodes, boolean proto) {
+        this(name, channel, nodes, proto, List.of());
+    }
+
+    /** A client that resumes from {@code from} on its first connection too (offset -1: from the beginning). */
+    public ResumingClient(String name, String channel, Supplier<URI> nodes, boolean proto, List<Position> from) {
         this.name = name;
         this.channel = channel;
         this.nodes = nodes;
         this.proto = proto;
+        log.adopt(from);
         loop.execute(this::connect);
     }
 
