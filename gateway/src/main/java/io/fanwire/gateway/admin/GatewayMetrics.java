@@ -140,7 +140,8 @@ public final class GatewayMetrics {
         counter(out, "fanwire_slow_consumer_disconnects_total",
                 "Connections closed because they did not read fast enough.", slowConsumerDisconnects.sum());
         counter(out, "fanwire_delivery_failures_total",
-                "Writes to a connection that threw (out of direct memory, or a bug: the log has the first stacks); each cut its connection.",
+                "Writes to a connection that threw (out of direct memory, or a bug: the log has the first "
+                        + "stacks); each cut its connection.",
                 deliveryFailures.sum());
         counter(out, "fanwire_ingest_memory_waits_total",
                 "Times ingest found direct memory exhausted and waited to read the same records again.",

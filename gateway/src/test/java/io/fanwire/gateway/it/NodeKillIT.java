@@ -34,8 +34,10 @@ class NodeKillIT {
         SoakSettings soak = SoakSettings.fromSystemProperties(6, 300);
         List<ResumingClient> clients = new ArrayList<>();
         try (GatewayProcess a = GatewayProcess.start(TestKafka.bootstrapServers(), topic,
-                     "--auth-anonymous", "true");
-             Gateway b = TestGateway.start(List.of(topic), Map.of("history.partition.max.bytes", "2048"));
+                     "--auth-anonymous", "true", "--ws-max-connections-per-address", "100000");
+             // Every client comes from 127.0.0.1: soak runs pass the per-address default of 1,000.
+             Gateway b = TestGateway.start(List.of(topic), Map.of("history.partition.max.bytes", "2048",
+                     "ws.max.connections.per.address", "100000"));
              SequenceProducer producer = new SequenceProducer(topic, 12)) {
             a.awaitReady();
             AtomicReference<URI> current = new AtomicReference<>(a.wsUri());

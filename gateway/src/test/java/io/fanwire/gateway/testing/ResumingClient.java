@@ -309,6 +309,11 @@ public final class ResumingClient implements AutoCloseable {
         return TimeUnit.NANOSECONDS.toMillis(nanos);
     }
 
+    /** The channel this client subscribes. */
+    public String channel() {
+        return channel;
+    }
+
     /** Messages kept (duplicates discarded). */
     public int received() {
         synchronized (log) {
