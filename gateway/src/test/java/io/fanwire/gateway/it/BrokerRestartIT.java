@@ -49,13 +49,13 @@ class BrokerRestartIT {
                 }
                 TestGateway.await("every client subscribed", () -> clients.stream().allMatch(ResumingClient::subscribed));
                 producer.start(200);
-                RollingDrainIT.awaitProgress(clients, 10);
+                ResumingClient.awaitProgress(clients, 10);
 
                 broker.close();
                 TestGateway.await("/readyz says not ready", () -> readyz(gateway) == 503);
                 broker = EmbeddedKafkaBroker.start(options);
                 TestGateway.await("/readyz says ready again", () -> readyz(gateway) == 200);
-                RollingDrainIT.awaitProgress(clients, 10);
+                ResumingClient.awaitProgress(clients, 10);
 
                 producer.stop();
                 Map<String, Integer> sent = producer.sent();

@@ -81,9 +81,8 @@ class DirectMemoryExhaustionIT {
             try {
                 ResumingClient.awaitReceived(readers, i -> RECORDS + 50);
             } catch (AssertionError e) {
-                String metrics = TestGateway.get(gateway.adminUri("/metrics")).body().lines()
-                        .filter(l -> l.startsWith("fanwire_")).collect(java.util.stream.Collectors.joining("\n"));
-                throw new AssertionError(e.getMessage() + "\nthe node said:\n" + gateway.output() + "\n" + metrics, e);
+                throw new AssertionError(e.getMessage() + "\nthe node said:\n" + gateway.output() + "\n"
+                        + gateway.metrics(), e);
             }
             ResumingClient.closeAll(readers);
             for (ResumingClient client : readers) {
@@ -103,11 +102,10 @@ class DirectMemoryExhaustionIT {
         }
     }
 
-    private static double metric(GatewayProcess gateway, String name) {
+    /** {@link GatewayProcess#metric} for a condition that cannot throw checked exceptions. */
+    private static long metric(GatewayProcess gateway, String name) {
         try {
-            return TestGateway.get(gateway.adminUri("/metrics")).body().lines()
-                    .filter(l -> l.startsWith(name + " "))
-                    .mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1))).findFirst().orElse(-1);
+            return gateway.metric(name);
         } catch (Exception e) {
             throw new AssertionError("no metrics from the node", e);
         }

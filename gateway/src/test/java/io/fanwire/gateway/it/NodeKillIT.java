@@ -48,18 +48,16 @@ class NodeKillIT {
                     () -> clients.stream().allMatch(ResumingClient::subscribed));
             producer.start(soak.recordsPerSecond());
             try {
-                RollingDrainIT.awaitProgress(clients, 20);
+                ResumingClient.awaitProgress(clients, 20);
             } catch (AssertionError e) {
-                String metrics = TestGateway.get(a.adminUri("/metrics")).body().lines()
-                        .filter(l -> l.startsWith("fanwire_")).collect(java.util.stream.Collectors.joining("\n"));
-                throw new AssertionError(e.getMessage() + "; node A said:\n" + a.output() + "\n" + metrics, e);
+                throw new AssertionError(e.getMessage() + "; node A said:\n" + a.output() + "\n" + a.metrics(), e);
             }
             soak.streamForAPhase();
 
             current.set(TestGateway.wsUri(b));
             a.kill();
             ResumingClient.awaitAll(clients, "clients reconnected to B", c -> c.connections() >= 2);
-            RollingDrainIT.awaitProgress(clients, 20);
+            ResumingClient.awaitProgress(clients, 20);
             soak.streamForAPhase();
 
             producer.stop();

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The packaged gateway as an operator runs it, {@code java -jar target/fanwire.jar ...}, in a child process,
@@ -94,6 +95,17 @@ public final class GatewayProcess implements AutoCloseable {
 
     public URI adminUri(String path) {
         return URI.create("http://127.0.0.1:" + adminPort.join() + path);
+    }
+
+    /** The node's own metrics ({@code fanwire_} lines of {@code /metrics}), for a failing test's message. */
+    public String metrics() throws Exception {
+        return TestGateway.get(adminUri("/metrics")).body().lines().filter(l -> l.startsWith("fanwire_"))
+                .collect(Collectors.joining("\n"));
+    }
+
+    /** The value of an unlabelled metric, as {@link TestGateway#metric} reads it from an in-process node. */
+    public long metric(String name) throws Exception {
+        return TestGateway.metric(TestGateway.get(adminUri("/metrics")).body(), name);
     }
 
     /** Waits until {@code /readyz} answers 200; fails with the process's output if it does not. */

@@ -36,7 +36,9 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -419,6 +421,18 @@ public final class ResumingClient implements AutoCloseable {
             }
             Thread.sleep(20);
         }
+    }
+
+    /**
+     * Waits until every client has received {@code more} records beyond what it had; a client of one key of the
+     * producer's twelve, a twelfth of that (at least one): soak runs at low rates give a key few records.
+     */
+    public static void awaitProgress(List<ResumingClient> clients, int more) throws InterruptedException {
+        Map<ResumingClient, Integer> before = new IdentityHashMap<>();
+        clients.forEach(client -> before.put(client, client.received()));
+        awaitAll(clients, "clients receive " + more + " more records (one-key clients fewer)",
+                client -> client.received() >= before.get(client)
+                        + (client.channel().contains("/") ? Math.max(1, more / 12) : more));
     }
 
     /** Stops every client, then waits for them. */

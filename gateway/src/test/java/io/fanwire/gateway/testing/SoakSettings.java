@@ -28,7 +28,7 @@ public record SoakSettings(int clients, int recordsPerSecond, Duration phase) {
     }
 
     /** One line with the run's figures, for the soak script to collect. */
-    public void report(String test, List<ResumingClient> clients, int records, Gateway lastNode) throws Exception {
+    public void report(String test, List<ResumingClient> clients, int records, Gateway lastNode) {
         long[] outagesMs = clients.stream().mapToLong(c -> c.longestOutage().toMillis()).sorted().toArray();
         long maxOutageMs = outagesMs.length == 0 ? 0 : outagesMs[outagesMs.length - 1];
         int reconnects = clients.stream().mapToInt(c -> c.connections() - 1).sum();
@@ -48,14 +48,8 @@ public record SoakSettings(int clients, int recordsPerSecond, Duration phase) {
         }
         // The last node runs in this JVM, so its heap figure includes the clients; its direct memory is its own.
         System.gc();
-        String metrics = TestGateway.admin(lastNode, "/metrics").body();
-        System.out.printf("SOAK %s lastNode directBytes=%s jvmHeapAfterGcWithClientsBytes=%d%n", test,
-                metric(metrics, "fanwire_direct_memory_used_bytes"),
+        System.out.printf("SOAK %s lastNode directBytes=%d jvmHeapAfterGcWithClientsBytes=%d%n", test,
+                TestGateway.metric(lastNode, "fanwire_direct_memory_used_bytes"),
                 Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
-    }
-
-    private static String metric(String metrics, String name) {
-        return metrics.lines().filter(l -> l.startsWith(name + " ")).map(l -> l.substring(name.length() + 1))
-                .findFirst().orElse("?");
     }
 }

@@ -75,7 +75,12 @@ public final class TestGateway {
 
     /** The value of an unlabelled metric in {@code /metrics}' rendering; fails if there is no such metric. */
     public static long metric(Gateway gateway, String name) {
-        for (String line : gateway.metrics().render().split("\n")) {
+        return metric(gateway.metrics().render(), name);
+    }
+
+    /** The value of an unlabelled metric in {@code rendered}, a {@code /metrics} body; fails if there is none. */
+    public static long metric(String rendered, String name) {
+        for (String line : rendered.split("\n")) {
             if (line.startsWith(name + " ")) {
                 return Long.parseLong(line.substring(name.length() + 1).trim());
             }
