@@ -113,6 +113,7 @@ public final class Gateway implements AutoCloseable {
             resources.push(() -> workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
 
             GatewayMetrics metrics = new GatewayMetrics();
+            metrics.payloadFallbackSource(config.payloadFormats()::fallbacks);
             Subscriptions<Session> subscriptions = new Subscriptions<>(Transports.loopsOf(workers), config.topics());
             KafkaPublisher publisher = null;
             if (config.publishEnabled()) {
@@ -141,6 +142,7 @@ public final class Gateway implements AutoCloseable {
             resources.push(catchUp);
             LastValues lastValues = new LastValues(config.snapshotTopics(), config.snapshotTopicMaxBytes());
             SessionServices services = new SessionServices(subscriptions, metrics, publisher, history, catchUp, lastValues,
+                    config.payloadFormats(),
                     config.maxChannelLength(), config.maxSubscriptions(), config.maxPendingBytes(),
                     config.slowConsumerPolicies(), config.maxFrameBytes(), List.copyOf(idleSweeps),
                     new Authenticator(verifier, security.anonymous()), AccessRules.parse(security.rules()),
@@ -148,7 +150,7 @@ public final class Gateway implements AutoCloseable {
 
             Fanout fanout = new Fanout(subscriptions, history, metrics);
             KafkaIngest ingest = new KafkaIngest(config.kafka(), config.topics(), config.metadataRefresh(),
-                    fanout, history, lastValues, metrics, PooledByteBufAllocator.DEFAULT);
+                    fanout, history, lastValues, config.payloadFormats(), metrics, PooledByteBufAllocator.DEFAULT);
             ingest.start();
             resources.push(ingest);
 

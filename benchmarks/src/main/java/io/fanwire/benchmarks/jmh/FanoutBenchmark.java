@@ -1,5 +1,6 @@
 package io.fanwire.benchmarks.jmh;
 
+import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.auth.AccessRules;
 import io.fanwire.gateway.auth.Authenticator;
@@ -147,7 +148,7 @@ public class FanoutBenchmark {
         // No history kept (budget 0), as with history.partition.max.bytes=0; the partition's positions are.
         RecordHistory history = new RecordHistory(0, 1);
         history.register(SampleRecords.TOPIC, 3, 0);
-        SessionServices services = new SessionServices(null, metrics, null, history, null, null, 256, 1000,
+        SessionServices services = new SessionServices(null, metrics, null, history, null, null, PayloadFormats.none(), 256, 1000,
                 Long.MAX_VALUE,
                 SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), 65_536, List.of(),
                 new Authenticator(null, true), AccessRules.parse("any * anyone"),

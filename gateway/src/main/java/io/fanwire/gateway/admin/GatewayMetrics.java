@@ -35,6 +35,7 @@ public final class GatewayMetrics {
     private volatile Supplier<Map<String, Long>> lagByPartition = Map::of;
     private final LongAdder[] authRejections = adders(AuthRejection.values().length);
     private volatile LongSupplier outboundPending = () -> 0;
+    private volatile LongSupplier payloadFallbacks = () -> 0;
     private final LongAdder[] limitsExceeded = adders(Limit.values().length);
 
     public void connectionOpened() {
@@ -113,6 +114,11 @@ public final class GatewayMetrics {
         this.lagByPartition = source;
     }
 
+    /** Where {@code fanwire_payload_format_fallbacks_total} comes from: values sent as base64 against their format. */
+    public void payloadFallbackSource(LongSupplier source) {
+        this.payloadFallbacks = source;
+    }
+
     /** Where {@code fanwire_outbound_pending_bytes} comes from: bytes queued in connections' outbound buffers. */
     public void outboundPendingSource(LongSupplier source) {
         this.outboundPending = source;
@@ -137,6 +143,9 @@ public final class GatewayMetrics {
         counter(out, "fanwire_bytes_delivered_total", "Bytes of record frames written to connections.",
                 bytesDelivered.sum());
         counter(out, "fanwire_bad_requests_total", "Client frames answered with BAD_REQUEST.", badRequests.sum());
+        counter(out, "fanwire_payload_format_fallbacks_total",
+                "Record values of json or text topics (payload.formats) that were not valid JSON or UTF-8 and went "
+                        + "to JSON connections as base64 payload.", payloadFallbacks.getAsLong());
         counter(out, "fanwire_slow_consumer_disconnects_total",
                 "Connections closed because they did not read fast enough.", slowConsumerDisconnects.sum());
         counter(out, "fanwire_delivery_failures_total",

@@ -24,21 +24,32 @@ public final class EncodedRecord extends AbstractReferenceCounted {
     private final String key;
     private final ServerFrame frame;
     private final ByteBuf protoFrame;
+    private final PayloadFormats formats;
     private volatile ByteBuf jsonFrame;
 
-    private EncodedRecord(String topic, String key, ServerFrame frame, ByteBuf protoFrame) {
+    private EncodedRecord(String topic, String key, ServerFrame frame, ByteBuf protoFrame, PayloadFormats formats) {
         this.topic = topic;
         this.key = key;
         this.frame = frame;
         this.protoFrame = protoFrame;
+        this.formats = formats;
     }
 
     /** Encodes {@code record}'s protobuf frame now; the JSON frame waits until a JSON client needs it. */
     public static EncodedRecord encode(ConsumerRecord<byte[], byte[]> record, ByteBufAllocator alloc) {
+        return encode(record, PayloadFormats.none(), alloc);
+    }
+
+    /**
+     * As {@link #encode(ConsumerRecord, ByteBufAllocator)}; the JSON frame, when made, carries the value as
+     * {@code "data"} if {@code formats} says so for the record's topic and the value fits.
+     */
+    public static EncodedRecord encode(ConsumerRecord<byte[], byte[]> record, PayloadFormats formats,
+                                       ByteBufAllocator alloc) {
         ServerFrame frame = ServerFrames.message(record);
         String key = frame.getMessage().getKey();
         return new EncodedRecord(record.topic(), key.isEmpty() ? null : key, frame,
-                ServerFrames.encodeProto(frame, alloc));
+                ServerFrames.encodeProto(frame, alloc), formats);
     }
 
     public String topic() {
@@ -81,7 +92,7 @@ public final class EncodedRecord extends AbstractReferenceCounted {
             synchronized (this) {
                 json = jsonFrame;
                 if (json == null) {
-                    json = ServerFrames.encodeJson(frame, alloc);
+                    json = ServerFrames.encodeJson(frame, formats, alloc);
                     jsonFrame = json;
                 }
             }

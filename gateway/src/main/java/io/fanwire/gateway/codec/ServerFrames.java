@@ -131,10 +131,49 @@ public final class ServerFrames {
 
     /** {@code frame} as one complete, unmasked text WebSocket frame: header and proto3 JSON body. */
     public static ByteBuf encodeJson(ServerFrame frame, ByteBufAllocator alloc) {
-        byte[] body = json(frame);
+        return encodeJson(frame, PayloadFormats.none(), alloc);
+    }
+
+    /**
+     * As {@link #encodeJson(ServerFrame, ByteBufAllocator)}; a {@code Message} of a topic that {@code formats}
+     * names {@code json} or {@code text} carries its value as {@code "data"} instead of {@code "payload"} when the
+     * value fits the format (else base64 as usual, counted in {@link PayloadFormats#fallbacks()}).
+     */
+    public static ByteBuf encodeJson(ServerFrame frame, PayloadFormats formats, ByteBufAllocator alloc) {
+        byte[] body = json(frame, formats);
         ByteBuf buf = alloc.directBuffer(headerLength(body.length) + body.length);
         writeHeader(buf, OPCODE_TEXT, body.length);
         return buf.writeBytes(body);
+    }
+
+    private static byte[] json(ServerFrame frame, PayloadFormats formats) {
+        if (!frame.hasMessage() || formats.named().isEmpty()) {
+            return json(frame);
+        }
+        Message message = frame.getMessage();
+        String channel = message.getChannel();
+        int slash = channel.indexOf('/');
+        PayloadFormat format = formats.of(slash < 0 ? channel : channel.substring(0, slash));
+        if (format == PayloadFormat.BYTES || message.getPayload().isEmpty()) {
+            return json(frame);
+        }
+        byte[] data = JsonPayloads.data(message, format);
+        if (data == null) {
+            formats.fellBack();
+            return json(frame);
+        }
+        // {"message":{...}} without the payload, then ,"data":VALUE spliced in before the closing }}. The channel
+        // is never empty, so the inner object has a member before the comma.
+        byte[] head = json(ServerFrame.newBuilder().setMessage(message.toBuilder().clearPayload()).build());
+        byte[] member = ",\"data\":".getBytes(StandardCharsets.US_ASCII);
+        byte[] body = new byte[head.length + member.length + data.length];
+        int at = head.length - 2;
+        System.arraycopy(head, 0, body, 0, at);
+        System.arraycopy(member, 0, body, at, member.length);
+        System.arraycopy(data, 0, body, at + member.length, data.length);
+        body[body.length - 2] = '}';
+        body[body.length - 1] = '}';
+        return body;
     }
 
     private static byte[] json(ServerFrame frame) {

@@ -130,10 +130,16 @@ public final class ConfigKeys {
     public static final ConfigKey CATCHUP_READERS = ConfigKey.ranged("catchup.readers", INT, "2", 1, 64,
             "Kafka consumers (one thread each) that read records no longer in memory for resuming clients. "
                     + "Shared by all clients: requests for one partition are served from the same fetches.");
-    public static final ConfigKey SNAPSHOT_TOPICS = ConfigKey.of("snapshot.topics", LIST, "",
+    public static final ConfigKey SNAPSHOT_TOPICS = ConfigKey.of("snapshot.topics", LIST, null,
             "Served topics (typically compacted) whose last value per key the gateway keeps, for "
                     + "Subscribe{snapshot: true}. They are read from their beginning at start-up; the node is not "
-                    + "ready until that is done. Comma-separated; empty: none.");
+                    + "ready until that is done. Comma-separated. Default: quotes in dev mode; none otherwise.");
+    public static final ConfigKey PAYLOAD_FORMATS = ConfigKey.of("payload.formats", STRING, null,
+            "How the fanwire.v1.json subprotocol carries each topic's record values: TOPIC=FORMAT,... with "
+                    + "FORMAT bytes (base64 \"payload\"), json (the value itself as \"data\", when it is valid JSON) "
+                    + "or text (\"data\" as a JSON string, when it is valid UTF-8). A value that does not fit goes "
+                    + "as base64 (fanwire_payload_format_fallbacks_total). Topics not named: bytes. The protobuf "
+                    + "subprotocol always carries bytes. Default: quotes=json,trades=json in dev mode; empty otherwise.");
     public static final ConfigKey SNAPSHOT_TOPIC_MAX_BYTES = ConfigKey.ranged("snapshot.topic.max.bytes", LONG,
             "67108864", 1, Long.MAX_VALUE,
             "Memory for the last values of one snapshot topic, in bytes (encoded frames plus about 100 bytes per "
@@ -195,7 +201,7 @@ public final class ConfigKeys {
             ADMIN_BIND_ADDRESS, ADMIN_TOKEN, TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS, AUTH_ANONYMOUS, AUTH_HS256_SECRET, AUTH_PUBLIC_KEY_FILE,
             AUTH_JWKS_FILE, AUTH_JWKS_RELOAD_MS, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_CLOCK_SKEW_MS, AUTH_RULES,
             PUBLISH_ENABLED, PUBLISH_MAX_PAYLOAD_BYTES, PUBLISH_TIMEOUT_MS, METADATA_REFRESH_MS,
-            HISTORY_PARTITION_MAX_BYTES, CATCHUP_READERS, SNAPSHOT_TOPICS, SNAPSHOT_TOPIC_MAX_BYTES, DRAIN_GRACE_MS,
+            HISTORY_PARTITION_MAX_BYTES, CATCHUP_READERS, SNAPSHOT_TOPICS, SNAPSHOT_TOPIC_MAX_BYTES, PAYLOAD_FORMATS, DRAIN_GRACE_MS,
             DRAIN_RECONNECT_SPREAD_MS, DEV_KAFKA_PORT,
             DEV_FEED_RATE, DEV_FEED_SYMBOLS);
 

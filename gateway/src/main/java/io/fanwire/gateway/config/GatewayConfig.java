@@ -2,6 +2,7 @@ package io.fanwire.gateway.config;
 
 import static io.fanwire.gateway.config.ConfigKeys.*;
 
+import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -45,6 +46,7 @@ public record GatewayConfig(
         int catchUpReaders,
         List<String> snapshotTopics,
         long snapshotTopicMaxBytes,
+        PayloadFormats payloadFormats,
         Duration drainGrace,
         Duration drainReconnectSpread,
         int devKafkaPort,
@@ -56,6 +58,10 @@ public record GatewayConfig(
 
     /** The demo topics that dev mode creates and serves. */
     public static final List<String> DEV_TOPICS = List.of("quotes", "trades", "inbox");
+    /** Dev mode's snapshot topics, unless {@code snapshot.topics} says otherwise: the quotes board fills at once. */
+    public static final List<String> DEV_SNAPSHOT_TOPICS = List.of("quotes");
+    /** Dev mode's payload formats, unless {@code payload.formats} says otherwise: the demo feed writes JSON. */
+    public static final String DEV_PAYLOAD_FORMATS = "quotes=json,trades=json";
 
     /** Socket transport choice. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -66,6 +72,11 @@ public record GatewayConfig(
         for (String topic : snapshotTopics) {
             if (!topics.contains(topic)) {
                 throw new ConfigException("snapshot.topics: '" + topic + "' is not one of the served topics " + topics);
+            }
+        }
+        for (String topic : payloadFormats.named().keySet()) {
+            if (!topics.contains(topic)) {
+                throw new ConfigException("payload.formats: '" + topic + "' is not one of the served topics " + topics);
             }
         }
         kafka = Map.copyOf(kafka);
@@ -123,7 +134,10 @@ public record GatewayConfig(
         @SuppressWarnings("unchecked")
         List<String> topics = (List<String>) values.getOrDefault(TOPICS.name(), dev ? DEV_TOPICS : List.of());
         @SuppressWarnings("unchecked")
-        List<String> snapshotTopics = (List<String>) values.get(SNAPSHOT_TOPICS.name());
+        List<String> snapshotTopics = (List<String>) values.getOrDefault(SNAPSHOT_TOPICS.name(),
+                dev && topics.containsAll(DEV_SNAPSHOT_TOPICS) ? DEV_SNAPSHOT_TOPICS : List.of());
+        String payloadFormats = (String) values.getOrDefault(PAYLOAD_FORMATS.name(),
+                dev && topics.equals(DEV_TOPICS) ? DEV_PAYLOAD_FORMATS : "");
         String transport = ((String) values.get(TRANSPORT.name()));
         return new GatewayConfig(
                 dev,
@@ -152,6 +166,7 @@ public record GatewayConfig(
                 (Integer) values.get(CATCHUP_READERS.name()),
                 snapshotTopics,
                 (Long) values.get(SNAPSHOT_TOPIC_MAX_BYTES.name()),
+                parsePayloadFormats(payloadFormats),
                 Duration.ofMillis((Long) values.get(DRAIN_GRACE_MS.name())),
                 Duration.ofMillis((Long) values.get(DRAIN_RECONNECT_SPREAD_MS.name())),
                 (Integer) values.get(DEV_KAFKA_PORT.name()),
@@ -190,6 +205,14 @@ public record GatewayConfig(
         }
     }
 
+    private static PayloadFormats parsePayloadFormats(String value) {
+        try {
+            return PayloadFormats.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(PAYLOAD_FORMATS.name() + ": " + e.getMessage());
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static List<String> listOf(Object value) {
         return (List<String>) value;
@@ -212,7 +235,7 @@ public record GatewayConfig(
                 maxSubscriptions, idleTimeout, pingInterval, writeBufferLowBytes, writeBufferHighBytes,
                 maxPendingBytes, sendBufferBytes, slowConsumerPolicies, ioThreads, transport, adminPort,
                 adminBindAddress, publishEnabled, publishTimeout, metadataRefresh, historyPartitionMaxBytes,
-                catchUpReaders, snapshotTopics, snapshotTopicMaxBytes, drainGrace, drainReconnectSpread, devKafkaPort,
+                catchUpReaders, snapshotTopics, snapshotTopicMaxBytes, payloadFormats, drainGrace, drainReconnectSpread, devKafkaPort,
                 devFeedRate, devFeedSymbols, k, security, limits);
     }
 

@@ -2,6 +2,7 @@ package io.fanwire.gateway.ingest;
 
 import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.codec.EncodedRecord;
+import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.fanout.Fanout;
 import io.fanwire.gateway.history.LastValues;
 import io.fanwire.gateway.history.RecordHistory;
@@ -61,6 +62,7 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
     private final Fanout fanout;
     private final RecordHistory history;
     private final LastValues lastValues;
+    private final PayloadFormats payloadFormats;
     /** Snapshot-topic partitions still being read up to their end offset at start-up. Ingest thread only. */
     private final Map<TopicPartition, Long> loading = new HashMap<>();
     private long loadStartNanos;
@@ -83,13 +85,14 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
     private boolean assignedOnce;
 
     public KafkaIngest(Map<String, String> kafkaProperties, List<String> topics, Duration metadataRefresh,
-                       Fanout fanout, RecordHistory history, LastValues lastValues, GatewayMetrics metrics,
-                       ByteBufAllocator alloc) {
+                       Fanout fanout, RecordHistory history, LastValues lastValues, PayloadFormats payloadFormats,
+                       GatewayMetrics metrics, ByteBufAllocator alloc) {
         this.topics = List.copyOf(topics);
         this.metadataRefresh = metadataRefresh;
         this.fanout = fanout;
         this.history = history;
         this.lastValues = lastValues;
+        this.payloadFormats = payloadFormats;
         this.metrics = metrics;
         this.alloc = alloc;
         this.consumer = new KafkaConsumer<>(consumerProperties(kafkaProperties),
@@ -164,7 +167,7 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
             for (ConsumerRecord<byte[], byte[]> record : records) {
                 EncodedRecord encoded;
                 try {
-                    encoded = EncodedRecord.encode(record, alloc);
+                    encoded = EncodedRecord.encode(record, payloadFormats, alloc);
                 } catch (OutOfMemoryError e) {
                     waitForDirectMemory(records, record, e);
                     break;

@@ -385,7 +385,7 @@ public final class Session {
         writeGathered();
         ByteBuf buf = protocol == Subprotocol.PROTO
                 ? ServerFrames.encodeProto(frame, ctx.alloc())
-                : ServerFrames.encodeJson(frame, ctx.alloc());
+                : ServerFrames.encodeJson(frame, services.payloadFormats(), ctx.alloc());
         frameOut.write(buf, frameOut.voidPromise());
     }
 

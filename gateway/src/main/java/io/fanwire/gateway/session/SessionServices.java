@@ -6,6 +6,7 @@ import io.fanwire.gateway.history.RecordHistory;
 import io.fanwire.gateway.ingest.CatchUpReaders;
 import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import io.fanwire.gateway.auth.AccessRules;
+import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.auth.Authenticator;
 import io.fanwire.gateway.config.ClientLimits;
 import io.fanwire.gateway.publish.KafkaPublisher;
@@ -17,6 +18,7 @@ import java.util.List;
  * tables, metrics, the publisher, authentication and access rules, and what resuming and snapshots need
  * (the record history, the catch-up readers, the last values). Immutable; any thread.
  *
+ * @param payloadFormats how JSON connections get each topic's record values
  * @param publisher null when {@code publish.enabled} is false
  * @param authenticator verifies the tokens of upgrades and Refresh requests
  * @param accessRules who may subscribe to and publish on which channels
@@ -31,6 +33,7 @@ public record SessionServices(
         RecordHistory history,
         CatchUpReaders catchUp,
         LastValues lastValues,
+        PayloadFormats payloadFormats,
         int maxChannelLength,
         int maxSubscriptions,
         long maxPendingBytes,

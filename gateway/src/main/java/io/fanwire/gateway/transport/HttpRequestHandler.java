@@ -78,8 +78,8 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
         String path = new QueryStringDecoder(request.uri()).path();
         if (path.equals(settings.path())) {
             upgrade(ctx, request);
-        } else if (path.equals("/") || path.equals("/index.html")) {
-            servePage(ctx, request);
+        } else if (settings.assets().get(path) != null) {
+            serveAsset(ctx, request, settings.assets().get(path));
         } else {
             respond(ctx, request, HttpResponseStatus.NOT_FOUND, "no such path: " + path + "\n");
         }
@@ -159,18 +159,14 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
         send(ctx, request, response);
     }
 
-    private void servePage(ChannelHandlerContext ctx, FullHttpRequest request) {
+    private static void serveAsset(ChannelHandlerContext ctx, FullHttpRequest request, WebAssets.Asset asset) {
         if (!HttpMethod.GET.equals(request.method()) && !HttpMethod.HEAD.equals(request.method())) {
             respond(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET\n");
             return;
         }
-        if (settings.demoPage() == null) {
-            respond(ctx, request, HttpResponseStatus.NOT_FOUND, "this build has no demo page\n");
-            return;
-        }
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                Unpooled.wrappedBuffer(settings.demoPage()));
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8");
+                Unpooled.wrappedBuffer(asset.bytes()));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, asset.contentType());
         response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
         send(ctx, request, response);
     }

@@ -16,9 +16,6 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -66,7 +63,7 @@ public final class WebSocketServer implements AutoCloseable {
                 .withUTF8Validator(false)
                 .build();
         WebSocketSettings wsSettings = new WebSocketSettings(settings.path(), decoderConfig,
-                services.limits().handshakeTimeout(), demoPage());
+                services.limits().handshakeTimeout(), WebAssets.load());
         ChannelGroup connections = new DefaultChannelGroup("websockets", GlobalEventExecutor.INSTANCE);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptor, workers)
@@ -91,14 +88,6 @@ public final class WebSocketServer implements AutoCloseable {
         log.info("WebSocket listener on {} (path {}, transport {})", channel.localAddress(), settings.path(),
                 transports.name());
         return server;
-    }
-
-    private static byte[] demoPage() {
-        try (InputStream in = WebSocketServer.class.getResourceAsStream("/web/index.html")) {
-            return in == null ? null : in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     public int port() {

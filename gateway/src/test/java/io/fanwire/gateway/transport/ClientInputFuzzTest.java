@@ -16,6 +16,7 @@ import io.fanwire.gateway.codec.BadFrameException;
 import io.fanwire.gateway.codec.ClientFrameDecoder;
 import io.fanwire.gateway.codec.Subprotocol;
 import io.fanwire.gateway.config.ClientLimits;
+import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.config.ConfigKeys;
 import io.fanwire.gateway.history.LastValues;
 import io.fanwire.gateway.history.RecordHistory;
@@ -197,7 +198,7 @@ class ClientInputFuzzTest {
                 List.of("quotes", "inbox"));
         // No Kafka here: no partitions known, so resume positions are refused and nothing reads Kafka.
         SessionServices services = new SessionServices(subscriptions, new GatewayMetrics(), null,
-                new RecordHistory(0, 1), null, new LastValues(List.of(), 1), 256, 1000, 16 << 20,
+                new RecordHistory(0, 1), null, new LastValues(List.of(), 1), PayloadFormats.none(), 256, 1000, 16 << 20,
                 SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), 65_536,
                 List.of(new IdleSweep(channel.eventLoop(), Duration.ofSeconds(20), Duration.ofSeconds(60))),
                 authenticator, AccessRules.parse(ConfigKeys.AUTH_RULES.defaultValue()),
