@@ -448,13 +448,13 @@ public final class FanwireClient implements AutoCloseable {
     private void route(Connection c, Message message) {
         String channel = message.getChannel();
         Subscription exact = subscriptions.get(channel);
-        if (exact != null && exact.activeOn(c)) {
-            exact.deliver(message);
+        if (exact != null) {
+            exact.offer(c, message);
         }
         for (int slash = channel.indexOf('/'); slash >= 0; slash = channel.indexOf('/', slash + 1)) {
             Subscription prefix = subscriptions.get(channel.substring(0, slash));
-            if (prefix != null && prefix.activeOn(c)) {
-                prefix.deliver(message);
+            if (prefix != null) {
+                prefix.offer(c, message);
             }
         }
     }
@@ -462,8 +462,8 @@ public final class FanwireClient implements AutoCloseable {
     /** A Gap applies to subscription S when its channel is S or S's topic (PROTOCOL.md §3.2). */
     private void gap(Connection c, io.fanwire.protocol.v1.Gap gap) {
         for (Subscription sub : subscriptions.values()) {
-            if (sub.activeOn(c) && (sub.channel().equals(gap.getChannel()) || sub.topic().equals(gap.getChannel()))) {
-                sub.gap(gap);
+            if (sub.channel().equals(gap.getChannel()) || sub.topic().equals(gap.getChannel())) {
+                sub.offer(c, gap);
             }
         }
     }
@@ -490,7 +490,7 @@ public final class FanwireClient implements AutoCloseable {
     }
 
     private void sendSubscribe(Connection c, Subscription sub) {
-        sub.subscribing();
+        sub.subscribing(c);
         c.request(ClientFrame.newBuilder().setSubscribe(sub.subscribeRequest()), false, reply -> {
             if (!sub.isLive() || subscriptions.get(sub.channel()) != sub) {
                 return;

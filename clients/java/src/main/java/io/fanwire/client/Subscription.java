@@ -3,6 +3,7 @@ package io.fanwire.client;
 import io.fanwire.protocol.v1.Message;
 import io.fanwire.protocol.v1.Position;
 import io.fanwire.protocol.v1.Subscribe;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -40,6 +41,13 @@ public final class Subscription {
     // Event loop only.
     /** The connection this subscription is subscribed on, or null. */
     private Object activeOn;
+    /** The connection its Subscribe is in flight on, or null. */
+    private Object pendingOn;
+    /**
+     * Messages and Gaps for it that came on {@link #pendingOn} before the reply: handled after the reply, in
+     * order, so that none is lost and the positions it brings are merged first.
+     */
+    private final List<Object> early = new ArrayList<>();
     private boolean subscribedOnce;
 
     Subscription(FanwireClient client, String channel, SubscribeOptions options, SubscriptionListener listener) {
@@ -123,6 +131,23 @@ public final class Subscription {
         return activeOn == connection && state == SubscriptionState.ACTIVE;
     }
 
+    /** Takes a Message or Gap for this subscription from {@code connection}; false if it is not for it. */
+    boolean offer(Object connection, Object frame) {
+        if (activeOn(connection)) {
+            if (frame instanceof Message message) {
+                deliver(message);
+            } else {
+                gap((io.fanwire.protocol.v1.Gap) frame);
+            }
+            return true;
+        }
+        if (pendingOn == connection && connection != null && state == SubscriptionState.SUBSCRIBING) {
+            early.add(frame);
+            return true;
+        }
+        return false;
+    }
+
     /** The Subscribe for the next connection: a snapshot the first time if asked, a resume after that. */
     Subscribe subscribeRequest() {
         Subscribe.Builder subscribe = Subscribe.newBuilder().setChannel(channel);
@@ -138,21 +163,33 @@ public final class Subscription {
         return subscribe.build();
     }
 
-    void subscribing() {
+    void subscribing(Object connection) {
+        pendingOn = connection;
+        early.clear();
         setState(SubscriptionState.SUBSCRIBING);
     }
 
     void subscribed(Object connection, List<Position> serverPositions) {
         adopt(serverPositions);
         activeOn = connection;
+        pendingOn = null;
         subscribedOnce = true;
         setState(SubscriptionState.ACTIVE);
         ready.complete(this);
+        if (!early.isEmpty()) {
+            List<Object> frames = new ArrayList<>(early);
+            early.clear();
+            for (Object frame : frames) {
+                offer(connection, frame);
+            }
+        }
     }
 
     void refused(FanwireException error) {
         failure = error;
         activeOn = null;
+        pendingOn = null;
+        early.clear();
         setState(SubscriptionState.FAILED);
         ready.completeExceptionally(error);
         try {
@@ -173,6 +210,8 @@ public final class Subscription {
     void connectionEnded() {
         if (isLive()) {
             activeOn = null;
+            pendingOn = null;
+            early.clear();
             setState(subscribedOnce ? SubscriptionState.RESUMING : SubscriptionState.SUBSCRIBING);
         }
     }
@@ -183,6 +222,8 @@ public final class Subscription {
             return;
         }
         activeOn = null;
+        pendingOn = null;
+        early.clear();
         positions.clear();
         setState(SubscriptionState.CLOSED);
         ready.completeExceptionally(why);

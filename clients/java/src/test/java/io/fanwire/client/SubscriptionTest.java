@@ -166,4 +166,31 @@ class SubscriptionTest {
         sub.deliver(msg(0, 2));
         assertEquals(List.of("1", "2"), seen);
     }
+
+    @Test
+    void framesBeforeTheSubscribeReplyAreHandledAfterItInOrder() {
+        Subscription sub = new Subscription(null, "t", SubscribeOptions.builder().resumeFrom(Map.of(0, 4L)).build(),
+                listener);
+        sub.subscribing(connection);
+        assertTrue(sub.offer(connection, msg(0, 5)));
+        assertTrue(sub.offer(connection, io.fanwire.protocol.v1.Gap.newBuilder().setChannel("t").setPartition(0)
+                .setFromOffset(6).setToOffset(7).build()));
+        assertTrue(sub.offer(connection, msg(0, 8)));
+        assertFalse(sub.offer(new Object(), msg(0, 9)), "another connection's frames are not this one's");
+        assertTrue(seen.isEmpty());
+        sub.subscribed(connection, List.of(pos(0, 4)));
+        assertEquals(List.of("0@5", "0@8"), seen);
+        assertEquals(1, gaps.size());
+        assertEquals(8L, sub.positions().get(0));
+    }
+
+    @Test
+    void framesHeldForARefusedSubscribeAreDropped() {
+        Subscription sub = new Subscription(null, "t", SubscribeOptions.DEFAULT, listener);
+        sub.subscribing(connection);
+        sub.offer(connection, msg(0, 5));
+        sub.refused(new RequestRefusedException("FORBIDDEN", "no"));
+        sub.subscribed(connection, List.of());
+        assertTrue(seen.isEmpty());
+    }
 }
