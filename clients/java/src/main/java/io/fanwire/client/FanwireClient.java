@@ -205,7 +205,10 @@ public final class FanwireClient implements AutoCloseable {
             throw new IllegalStateException("already subscribed to " + channel);
         }
         loop.execute(() -> {
-            if (connection != null && connection.open && sub.isLive()) {
+            if (closing) {
+                subscriptions.remove(channel, sub);
+                sub.closed(new NotConnectedException("CLOSED", "the client was closed"));
+            } else if (connection != null && connection.open && sub.isLive()) {
                 sendSubscribe(connection, sub);
                 connection.channel.flush();
             }
@@ -573,6 +576,9 @@ public final class FanwireClient implements AutoCloseable {
         if (c == null) {
             finishClose();
             return;
+        }
+        if (c.channel == null) {
+            return; // never started: its end is on its way (onEnded finishes the close)
         }
         if (c.open) {
             c.channel.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(f ->

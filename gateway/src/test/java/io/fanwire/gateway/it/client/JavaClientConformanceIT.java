@@ -550,6 +550,23 @@ class JavaClientConformanceIT {
     }
 
     @Test
+    void aRefusedOriginIsAProtocolErrorWithItsStatus() throws Exception {
+        TestKafka.createTopic(topic, 1);
+        Gateway node = gateway(Map.of("ws.allowed.origins", "https://app.example"));
+        List<FanwireException> errors = new CopyOnWriteArrayList<>();
+        FanwireClient refused = client(List.of(TestGateway.wsUri(node)), Format.JSON, b -> b.backoff(BASE, CAP)
+                .header("Origin", "https://elsewhere.example").onError(errors::add));
+        FanwireClient allowed = client(List.of(TestGateway.wsUri(node)), Format.JSON,
+                b -> b.header("Origin", "https://app.example"));
+        TestGateway.await("the refusal", () -> !errors.isEmpty());
+        ProtocolException e = assertInstanceOf(ProtocolException.class, errors.get(0), errors.toString());
+        assertEquals("HANDSHAKE_FAILED", e.code());
+        assertEquals(403, e.httpStatus());
+        allowed.subscribe(topic, new Recorder()).ready().get(20, TimeUnit.SECONDS);
+        assertEquals(0, refused.stats().connections());
+    }
+
+    @Test
     void anUnknownSubprotocolIsAProtocolErrorAndAttemptsKeepToTheBackoff() throws Exception {
         List<Long> accepted = new CopyOnWriteArrayList<>();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
