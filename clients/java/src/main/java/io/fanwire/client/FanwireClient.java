@@ -208,7 +208,8 @@ public final class FanwireClient implements AutoCloseable {
             if (closing) {
                 subscriptions.remove(channel, sub);
                 sub.closed(new NotConnectedException("CLOSED", "the client was closed"));
-            } else if (connection != null && connection.open && sub.isLive()) {
+            } else if (connection != null && connection.open && sub.isLive() && !sub.sentOn(connection)) {
+                // (onOpen may have sent it already, if the connection opened in between)
                 sendSubscribe(connection, sub);
                 connection.channel.flush();
             }
@@ -990,7 +991,11 @@ public final class FanwireClient implements AutoCloseable {
             return this;
         }
 
-        /** A token (JWT) source called for every connection attempt and before {@code exp}; default none. */
+        /**
+         * A token (JWT) source called for every connection attempt and before {@code exp}; default none. It is
+         * called on the event loop, so it must answer at once (a cached token); use {@link #asyncToken} for a
+         * source that fetches.
+         */
         public Builder token(Supplier<String> token) {
             Objects.requireNonNull(token);
             this.tokens = () -> {

@@ -131,6 +131,11 @@ public final class Subscription {
         return activeOn == connection && state == SubscriptionState.ACTIVE;
     }
 
+    /** Whether its Subscribe was sent on {@code connection} (answered or not). */
+    boolean sentOn(Object connection) {
+        return pendingOn == connection || activeOn == connection;
+    }
+
     /** Takes a Message or Gap for this subscription from {@code connection}; false if it is not for it. */
     boolean offer(Object connection, Object frame) {
         if (activeOn(connection)) {

@@ -193,4 +193,16 @@ class SubscriptionTest {
         sub.subscribed(connection, List.of());
         assertTrue(seen.isEmpty());
     }
+
+    @Test
+    void aSubscribeIsSentOncePerConnection() {
+        Subscription sub = new Subscription(null, "t", SubscribeOptions.DEFAULT, listener);
+        assertFalse(sub.sentOn(connection));
+        sub.subscribing(connection);
+        assertTrue(sub.sentOn(connection));
+        sub.subscribed(connection, List.of(pos(0, 1)));
+        assertTrue(sub.sentOn(connection));
+        sub.connectionEnded();
+        assertFalse(sub.sentOn(connection));
+    }
 }

@@ -216,9 +216,14 @@ class JavaClientConformanceIT {
             producer.stop();
             Map<String, Integer> sent = producer.sent();
             int total = sent.values().stream().mapToInt(Integer::intValue).sum();
-            json.awaitReceived(total);
-            proto.awaitReceived(total);
-            oneKey.awaitReceived(sent.get("k7"));
+            try {
+                json.awaitReceived(total);
+                proto.awaitReceived(total);
+                oneKey.awaitReceived(sent.get("k7"));
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "\n" + c1 + " " + c1.subscriptions() + "\n" + c2 + " "
+                        + c2.subscriptions(), e);
+            }
             assertNull(json.log.verdict(sent), json.toString());
             assertNull(proto.log.verdict(sent), proto.toString());
             assertNull(oneKey.log.verdict(Map.of("k7", sent.get("k7"))), oneKey.toString());
@@ -255,8 +260,13 @@ class JavaClientConformanceIT {
             producer.stop();
             Map<String, Integer> sent = producer.sent();
             int total = sent.values().stream().mapToInt(Integer::intValue).sum();
-            json.awaitReceived(total);
-            proto.awaitReceived(total);
+            try {
+                json.awaitReceived(total);
+                proto.awaitReceived(total);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "\n" + c1 + " " + c1.subscriptions() + "\n" + c2 + " "
+                        + c2.subscriptions(), e);
+            }
             assertNull(json.log.verdict(sent), json.toString());
             assertNull(proto.log.verdict(sent), proto.toString());
             assertEquals(1, c1.stats().goAways());
