@@ -380,6 +380,34 @@ class JavaClientConformanceIT {
     }
 
     @Test
+    void aRefusedRefreshMakesTheClientReconnectWithAFreshToken() throws Exception {
+        TestKafka.createTopic(topic, 1);
+        Gateway node = gateway(Map.of("auth.anonymous", "false", "auth.hs256.secret", TestTokens.SECRET));
+        AtomicInteger tokens = new AtomicInteger();
+        List<FanwireException> errors = new CopyOnWriteArrayList<>();
+        Recorder recorder = new Recorder();
+        // The second token (the first refresh) names another subject: FORBIDDEN. Then alice again.
+        FanwireClient client = client(List.of(TestGateway.wsUri(node)), Format.PROTO, b -> b
+                .backoff(BASE, CAP)
+                .token(() -> TestTokens.hs256(tokens.incrementAndGet() == 2 ? "bob" : "alice",
+                        Duration.ofSeconds(4), Map.of()))
+                .onError(errors::add));
+        client.subscribe(topic, recorder).ready().get(20, TimeUnit.SECONDS);
+        TestKafka.produce(topic, "k", "k:0");
+        recorder.awaitReceived(1);
+        TestGateway.await("a second connection", () -> client.stats().connections() == 2
+                && recorder.subscribedAgain());
+        TestKafka.produce(topic, "k", "k:1");
+        recorder.awaitReceived(2);
+        AuthenticationException refused = (AuthenticationException) errors.stream()
+                .filter(e -> e instanceof AuthenticationException).findFirst().orElseThrow(() ->
+                        new AssertionError("no authentication error in " + errors));
+        assertEquals("FORBIDDEN", refused.code());
+        assertTrue(tokens.get() >= 3, "a token per connection and per refresh: " + tokens.get());
+        assertNull(recorder.log.verdict(Map.of("k", 2)));
+    }
+
+    @Test
     void aNodeThatStopsAnsweringIsReplacedByTheLivenessCheck() throws Exception {
         TestKafka.createTopic(topic, 2);
         GatewayProcess a = closeLater(GatewayProcess.start(TestKafka.bootstrapServers(), topic,
