@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Soak variants of the "nothing lost" fault tests: a node killed with SIGKILL (NodeKillIT) and a rolling
-# drain of two nodes (RollingDrainIT), with many resuming clients and minutes of traffic instead of the
-# short variants that `mvn verify` runs. Every client verifies, per key, contiguous sequence numbers with no
-# loss and no duplicate; the run fails if one does not. Figures: the SOAK lines, also in gateway/target/soak-resume.txt.
+# drain of two nodes (RollingDrainIT), with many clients — the product Java client, clients/java — and minutes
+# of traffic instead of the short variants that `mvn verify` runs. What each client hands to the application is
+# checked per key: contiguous sequence numbers, no loss, no duplicate; the run fails if one is not. Figures: the
+# SOAK lines (produced, expected and delivered records, lost, duplicates handed to the application, duplicates
+# the client discarded), also in gateway/target/soak-resume.txt.
 #
 #   scripts/soak-resume.sh [clients] [records-per-second] [seconds-between-faults]
 #
-# Defaults: 1000 clients, 40 records/s (40,000 deliveries/s to Netty clients on two event loops in the test
-# JVM, half of them decoding JSON), 60 s. Run it on an otherwise quiet machine. Netty's leak detector samples
+# Defaults: 1000 clients, 40 records/s (40,000 deliveries/s to the clients on the client library's two shared
+# event loops in the test JVM, half of them decoding JSON), 60 s. Run it on an otherwise quiet machine. Netty's leak detector samples
 # (simple) instead of tracking every buffer (paranoid, as in `mvn verify`), and the test JVM gets 3 GiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.fanwire.gateway.Gateway;
 import io.fanwire.gateway.dev.EmbeddedKafkaBroker;
-import io.fanwire.gateway.testing.ResumingClient;
 import io.fanwire.gateway.testing.SequenceProducer;
 import io.fanwire.gateway.testing.TestGateway;
+import io.fanwire.gateway.testing.VerifiedClient;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Fault test 3: the broker is stopped and restarted (same port, same data) under load. The gateway recovers
- * without a restart, {@code /readyz} says 503 during the outage and 200 after it, and clients lose nothing.
+ * without a restart, {@code /readyz} says 503 during the outage and 200 after it, and clients (the product Java client) lose nothing.
  * Runs its own broker, since it stops it.
  */
 class BrokerRestartIT {
@@ -36,7 +36,7 @@ class BrokerRestartIT {
         }
         EmbeddedKafkaBroker.Options options = EmbeddedKafkaBroker.Options.defaults().withPort(port).withWorkDir(workDir);
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(options);
-        List<ResumingClient> clients = new ArrayList<>();
+        List<VerifiedClient> clients = new ArrayList<>();
         try {
             broker.createTopic(TOPIC, 3);
             try (Gateway gateway = TestGateway.start(List.of(TOPIC), Map.of(
@@ -45,31 +45,32 @@ class BrokerRestartIT {
                  SequenceProducer producer = new SequenceProducer(broker.bootstrapServers(), TOPIC, 9)) {
                 URI uri = TestGateway.wsUri(gateway);
                 for (int i = 0; i < 4; i++) {
-                    clients.add(new ResumingClient("r" + i, i == 3 ? TOPIC + "/k2" : TOPIC, () -> uri, i % 2 == 0));
+                    clients.add(new VerifiedClient("r" + i, i == 3 ? TOPIC + "/k2" : TOPIC, List.of(uri), i % 2 == 0));
                 }
-                TestGateway.await("every client subscribed", () -> clients.stream().allMatch(ResumingClient::subscribed));
+                VerifiedClient.awaitAll(clients, "every client subscribed", VerifiedClient::subscribed);
                 producer.start(200);
-                ResumingClient.awaitProgress(clients, 10);
+                VerifiedClient.awaitProgress(clients, 10);
 
                 broker.close();
                 TestGateway.await("/readyz says not ready", () -> readyz(gateway) == 503);
                 broker = EmbeddedKafkaBroker.start(options);
                 TestGateway.await("/readyz says ready again", () -> readyz(gateway) == 200);
-                ResumingClient.awaitProgress(clients, 10);
+                VerifiedClient.awaitProgress(clients, 10);
 
                 producer.stop();
                 Map<String, Integer> sent = producer.sent();
                 int total = sent.values().stream().mapToInt(Integer::intValue).sum();
-                ResumingClient.awaitReceived(clients, i -> i == 3 ? sent.get("k2") : total);
-                ResumingClient.closeAll(clients);
+                VerifiedClient.awaitReceived(clients, i -> i == 3 ? sent.get("k2") : total);
+                VerifiedClient.closeAll(clients);
                 for (int i = 0; i < clients.size(); i++) {
                     assertNull(clients.get(i).log().verdict(i == 3 ? Map.of("k2", sent.get("k2")) : sent),
                             "client " + i);
+                    assertEquals(0, clients.get(i).log().duplicates(), "client " + i + " handed records twice");
                 }
                 assertEquals(200, readyz(gateway));
             }
         } finally {
-            ResumingClient.closeAll(clients);
+            VerifiedClient.closeAll(clients);
             broker.close();
             deleteTree(workDir);
         }

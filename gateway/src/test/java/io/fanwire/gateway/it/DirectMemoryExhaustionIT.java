@@ -4,12 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.fanwire.gateway.testing.GatewayProcess;
 import io.fanwire.gateway.testing.RawWebSocket;
-import io.fanwire.gateway.testing.ResumingClient;
 import io.fanwire.gateway.testing.TestGateway;
 import io.fanwire.gateway.testing.TestKafka;
 import io.fanwire.gateway.testing.TestProducer;
+import io.fanwire.gateway.testing.VerifiedClient;
 import io.fanwire.protocol.v1.ClientFrame;
-import io.fanwire.protocol.v1.Position;
 import io.fanwire.protocol.v1.Subscribe;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,8 +41,8 @@ class DirectMemoryExhaustionIT {
         TestKafka.createTopic(topic, 1);
         String padding = "x".repeat(60 * 1024);
         List<RawWebSocket> frozen = new ArrayList<>();
-        ResumingClient reader = null;
-        ResumingClient throughout = null;
+        VerifiedClient reader = null;
+        VerifiedClient throughout = null;
         try (GatewayProcess gateway = GatewayProcess.start(List.of("-XX:MaxDirectMemorySize=40m"),
                      TestKafka.bootstrapServers(), topic, "--auth-anonymous", "true",
                      "--ws-write-buffer-high-bytes", "33554432", "--ws-write-buffer-low-bytes", "16777216",
@@ -56,8 +55,8 @@ class DirectMemoryExhaustionIT {
                         .setSubscribe(Subscribe.newBuilder().setChannel(topic)).build().toByteArray());
                 frozen.add(socket);
             }
-            throughout = new ResumingClient("throughout", topic, gateway::wsUri, true);
-            ResumingClient.awaitAll(List.of(throughout), "a reading client subscribed", ResumingClient::subscribed);
+            throughout = new VerifiedClient("throughout", topic, List.of(gateway.wsUri()), true);
+            VerifiedClient.awaitAll(List.of(throughout), "a reading client subscribed", VerifiedClient::subscribed);
             for (int i = 0; i < RECORDS; i++) {
                 producer.sendAsync(topic, "k", "k:" + i + ":" + padding);
             }
@@ -75,17 +74,16 @@ class DirectMemoryExhaustionIT {
             TestGateway.await("ingest read every record",
                     () -> metric(gateway, "fanwire_records_consumed_total") >= RECORDS + 50);
 
-            reader = new ResumingClient("reader", topic, gateway::wsUri, true,
-                    List.of(Position.newBuilder().setPartition(0).setOffset(-1).build()));
-            List<ResumingClient> readers = List.of(reader, throughout);
+            reader = new VerifiedClient("reader", topic, List.of(gateway.wsUri()), true, Map.of(0, -1L));
+            List<VerifiedClient> readers = List.of(reader, throughout);
             try {
-                ResumingClient.awaitReceived(readers, i -> RECORDS + 50);
+                VerifiedClient.awaitReceived(readers, i -> RECORDS + 50);
             } catch (AssertionError e) {
                 throw new AssertionError(e.getMessage() + "\nthe node said:\n" + gateway.output() + "\n"
                         + gateway.metrics(), e);
             }
-            ResumingClient.closeAll(readers);
-            for (ResumingClient client : readers) {
+            VerifiedClient.closeAll(readers);
+            for (VerifiedClient client : readers) {
                 assertNull(client.failure());
                 assertNull(client.log().verdict(Map.of("k", RECORDS + 50)), client.toString());
             }

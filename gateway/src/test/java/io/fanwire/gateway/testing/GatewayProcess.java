@@ -134,6 +134,23 @@ public final class GatewayProcess implements AutoCloseable {
         process.waitFor(20, TimeUnit.SECONDS);
     }
 
+    /** SIGSTOP: the process stops answering, its sockets stay open (a hung node). */
+    public void stop() throws Exception {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #stop}. */
+    public void resume() throws Exception {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new AssertionError("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
     /** Waits up to {@code seconds} for the process to exit and returns its status; fails if it does not. */
     public int awaitExit(int seconds) throws InterruptedException {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {

@@ -28,6 +28,8 @@ public final class SequenceLog {
     private final List<Gap> gaps = new ArrayList<>();
     private int received;
     private int discarded;
+    /** Strict mode: records at or below the position, i.e. handed to the application twice (or out of order). */
+    private int duplicates;
     private final StringBuilder discards = new StringBuilder();
 
     private SequenceLog(boolean discard) {
@@ -44,20 +46,26 @@ public final class SequenceLog {
 
     /** Takes one message; returns false if it was a duplicate that the client discarded. */
     public boolean accept(Message m) {
-        long position = positions.getOrDefault(m.getPartition(), Long.MIN_VALUE);
-        if (m.getOffset() <= position) {
+        return accept(m.getPartition(), m.getOffset(), m.getPayload().toStringUtf8());
+    }
+
+    /** Takes one record as an application got it; returns false if it was a duplicate that the log discarded. */
+    public boolean accept(int partition, long offset, String payload) {
+        long position = positions.getOrDefault(partition, Long.MIN_VALUE);
+        if (offset <= position) {
             if (discard) {
                 if (discarded++ < 3) {
-                    discards.append(m.getPartition()).append('@').append(m.getOffset()).append(" (").append(
-                            m.getPayload().toStringUtf8()).append(") at ").append(position).append("; ");
+                    discards.append(partition).append('@').append(offset).append(" (").append(
+                            payload).append(") at ").append(position).append("; ");
                 }
                 return false;
             }
-            problem("out of order or duplicate: partition " + m.getPartition() + " offset " + m.getOffset()
+            duplicates++;
+            problem("out of order or duplicate: partition " + partition + " offset " + offset
                     + " after " + position);
         }
-        positions.put(m.getPartition(), Math.max(position, m.getOffset()));
-        String[] parts = m.getPayload().toStringUtf8().split(":");
+        positions.put(partition, Math.max(position, offset));
+        String[] parts = payload.split(":");
         long seq = Long.parseLong(parts[1]);
         KeySequence sequence = seqByKey.get(parts[0]);
         if (sequence == null) {
@@ -111,6 +119,21 @@ public final class SequenceLog {
         return discarded;
     }
 
+    /** Strict mode: records that came at or below the position (a duplicate or out of order). */
+    public int duplicates() {
+        return duplicates;
+    }
+
+    /** Records of {@code sentPerKey} that never came: per key, the sequence numbers not received. */
+    public long lost(Map<String, Integer> sentPerKey) {
+        long lost = 0;
+        for (Map.Entry<String, Integer> e : sentPerKey.entrySet()) {
+            KeySequence got = seqByKey.get(e.getKey());
+            lost += got == null ? e.getValue() : Math.max(0, e.getValue() - got.distinct);
+        }
+        return lost;
+    }
+
     public List<Gap> gaps() {
         return gaps;
     }
@@ -147,6 +170,8 @@ public final class SequenceLog {
     private static final class KeySequence {
         final long first;
         long next;
+        /** Records counted once: each that came after every one seen (not at or below one). */
+        long distinct = 1;
         String firstBreak;
 
         KeySequence(long first) {
@@ -158,7 +183,10 @@ public final class SequenceLog {
             if (seq != next && firstBreak == null) {
                 firstBreak = "expected seq " + next + ", got " + seq;
             }
-            next = seq + 1;
+            if (seq >= next) {
+                distinct++;
+                next = seq + 1;
+            }
         }
     }
 }
