@@ -59,6 +59,8 @@ export interface FanwireClientOptions {
   refreshBeforeMs?: number;
   /** After a failed upgrade, find out why (HTTP status, subprotocol) with a probe request. Default true. */
   probeHandshake?: boolean;
+  /** Start at a random URL of the list, so that many clients spread over the nodes. Default true; false: the first. */
+  shuffleUrls?: boolean;
   /** Connect at construction. Default true; else call connect(). */
   autoConnect?: boolean;
 }
@@ -146,7 +148,7 @@ export class FanwireClient extends Emitter<ClientEvents> implements Subscription
     }
     this.#WebSocket = ctor;
     this.#backoff = new Backoff(options.backoff);
-    this.#urlIndex = Math.floor(Math.random() * list.length);
+    this.#urlIndex = (options.shuffleUrls ?? true) ? Math.floor(Math.random() * list.length) : 0;
     if (options.autoConnect ?? true) this.connect();
   }
 
@@ -266,6 +268,8 @@ export class FanwireClient extends Emitter<ClientEvents> implements Subscription
     ws.onerror = (ev) => {
       const e = ev as { message?: string; error?: { message?: string } };
       conn.errorText = e?.error?.message ?? e?.message;
+      // Node 20's built-in WebSocket reports a refused upgrade with an error and no close event.
+      if (!conn.opened) setTimeout(() => this.#onClose(conn, target, 1006, ""), 0);
     };
     ws.onclose = (ev) => this.#onClose(conn, target, ev.code, ev.reason);
     this.#timer(conn, this.#options.connectTimeoutMs ?? 10_000, () => {

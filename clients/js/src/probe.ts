@@ -42,6 +42,7 @@ async function probeNode(url: string, subprotocol: string): Promise<ProbeResult 
         "Sec-WebSocket-Version": "13",
         "Sec-WebSocket-Key": key,
         "Sec-WebSocket-Protocol": subprotocol,
+        "User-Agent": "fanwire-client-probe",
       },
       timeout: PROBE_TIMEOUT_MS,
     });

@@ -1,6 +1,7 @@
 // Token expiry: reads `exp` (and `iat`) from a JWT's payload without verifying it (the gateway does),
 // and says when to send a Refresh: at 80% of the token's lifetime or refreshBeforeMs before exp,
-// whichever comes first.
+// whichever comes first, but never before half of the lifetime (a token shorter than refreshBeforeMs
+// would otherwise be refreshed at once, again and again).
 
 /** The token's `exp` and `iat` in ms since the epoch, or undefined when the token is not a readable JWT. */
 export function jwtTimes(token: string): { expMs?: number; iatMs?: number } {
@@ -30,7 +31,7 @@ export function refreshDelay(
   if (expMs === undefined) return undefined;
   const start = iatMs !== undefined && iatMs <= obtainedMs ? iatMs : obtainedMs;
   const atFraction = start + 0.8 * (expMs - start);
-  const beforeExp = expMs - refreshBeforeMs;
+  const beforeExp = Math.max(expMs - refreshBeforeMs, start + 0.5 * (expMs - start));
   return Math.max(0, Math.min(atFraction, beforeExp) - nowMs);
 }
 

@@ -199,8 +199,8 @@ export function token(sub, seconds, secret = SECRET) {
 }
 
 /**
- * Checks produce-n records seen by one app: every (prefix, seq) once, seq increasing per key.
- * `add(m)` takes a message's data ({seq, k, p}).
+ * Checks the produce-n records one app was handed: every (prefix, seq) once, offsets increasing per
+ * Kafka key. `add(m)` takes a FanwireMessage (data {seq, k, p}) or a plain {key, offset, data}.
  */
 export class RecordCheck {
   constructor() {
@@ -210,15 +210,20 @@ export class RecordCheck {
     this.outOfOrder = 0;
     this.count = 0;
   }
-  add(d) {
+  add(m) {
+    const d = m.data;
     this.count++;
     const id = `${d.p}:${d.seq}`;
     if (this.seen.has(id)) this.duplicates++;
     this.seen.add(id);
-    const k = `${d.p}:${d.k}`;
-    const last = this.lastSeq.get(k);
-    if (last !== undefined && d.seq <= last) this.outOfOrder++;
-    this.lastSeq.set(k, d.seq);
+    const offset = BigInt(m.offset);
+    const last = this.lastSeq.get(m.key);
+    if (last !== undefined && offset <= last) this.outOfOrder++;
+    this.lastSeq.set(m.key, offset);
+  }
+  summary(prefixes) {
+    const missing = prefixes.reduce((sum, [p, n]) => sum + this.missing(p, n), 0);
+    return { delivered: this.count, missing, duplicates: this.duplicates, outOfOrder: this.outOfOrder };
   }
   missing(prefix, n) {
     let missing = 0;
