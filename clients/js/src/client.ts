@@ -498,6 +498,14 @@ export class FanwireClient extends Emitter<ClientEvents> implements Subscription
           const err = reply.result.case === "error"
             ? new RequestError(reply.result.value.code, reply.result.value.message, sub.channel)
             : new ProtocolError(`unexpected reply to subscribe ${sub.channel}`);
+          if (resume && (err.code === "BAD_REQUEST" || err.code === "NOT_FOUND")) {
+            // The gateway took this subscription before: a node that refuses to resume it is not
+            // ready (e.g. it does not know the topic's partitions yet). Try again, elsewhere, later.
+            this.#error(new RequestError(err.code, `${conn.url} refused to resume ${sub.channel} (${err.message}); reconnecting`, sub.channel));
+            this.#drop(conn, new ConnectionError("CONNECTION_LOST", "a resume was refused"));
+            this.#scheduleReconnect({ delayMs: this.#backoff.next(), cause: "backoff" });
+            return;
+          }
           this.#subs.delete(sub.channel);
           sub.onRefused(err);
         }

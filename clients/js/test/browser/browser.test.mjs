@@ -138,7 +138,11 @@ test("browser: gap past retention", T, async () => {
   await broker.cmd("produce-n gap 5 1 g1");
   await broker.cmd("delete-records gap 0 8");
   node = await startNode(broker.bootstrap, nodeOptions({ extra: ["--auth-rules", RULES, "--port", String(port)] }));
-  await waitFor(async () => (await app("gap")).messages.length === 7, 20_000, "the records after the gap");
+  await waitFor(async () => (await app("gap")).messages.length === 7, 20_000, "the records after the gap")
+    .catch(async (e) => {
+      const a = await app("gap");
+      throw new Error(`${e.message}: ${JSON.stringify({ refused: a.refused, subError: await evaluate(() => { const e = window.apps.gap.sub.error; return e && e.message; }), messages: a.messages.length, gaps: a.gaps, opens: a.opens, errors: a.errors, state: a.state, subState: a.subState })}`);
+    });
   const a = await app("gap");
   assert.deepEqual(a.gaps.map((g) => [g.partition, g.from, g.to]), [[0, "5", "7"]]);
   assert.deepEqual(a.messages.slice(5).map((m) => m.offset), ["8", "9"]);
