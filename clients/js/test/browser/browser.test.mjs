@@ -21,7 +21,10 @@ const T = { timeout: 60_000 };
 
 let broker, main, http, context, page, profile;
 
-const nodeOptions = (extra = {}) => ({ topics: TOPICS, snapshotTopics: "snap", extra: ["--auth-rules", RULES], ...extra });
+// Every topic a JSON topic (PROTOCOL.md §2.4): the JSON client in the page gets values as "data".
+const FORMATS = ["--payload-formats", TOPICS.split(",").map((t) => `${t}=json`).join(",")];
+const nodeOptions = (opts = {}) => ({ topics: TOPICS, snapshotTopics: "snap", ...opts,
+  extra: ["--auth-rules", RULES, ...FORMATS, ...(opts.extra ?? [])] });
 const evaluate = (fn, arg) => page.evaluate(fn, arg);
 const app = (name) => evaluate((n) => {
   const a = window.apps[n];
@@ -129,7 +132,7 @@ test("browser: rolling drain with GoAway", T, async () => {
 
 test("browser: gap past retention", T, async () => {
   const port = await freePort();
-  let node = await startNode(broker.bootstrap, nodeOptions({ extra: ["--auth-rules", RULES, "--port", String(port)] }));
+  let node = await startNode(broker.bootstrap, nodeOptions({ extra: ["--port", String(port)] }));
   await start("gap", node.url, {}, "gap");
   await waitFor(async () => (await app("gap")).ready, 10_000, "subscribed");
   await broker.cmd("produce-n gap 5 1 g0");
@@ -137,7 +140,7 @@ test("browser: gap past retention", T, async () => {
   await node.kill();
   await broker.cmd("produce-n gap 5 1 g1");
   await broker.cmd("delete-records gap 0 8");
-  node = await startNode(broker.bootstrap, nodeOptions({ extra: ["--auth-rules", RULES, "--port", String(port)] }));
+  node = await startNode(broker.bootstrap, nodeOptions({ extra: ["--port", String(port)] }));
   await waitFor(async () => (await app("gap")).messages.length === 7, 20_000, "the records after the gap")
     .catch(async (e) => {
       const a = await app("gap");

@@ -69,7 +69,9 @@ after(async () => {
 });
 
 function nodeOptions(extra = {}) {
-  return { topics: TOPICS, snapshotTopics: "snap", publish: true, extra: ["--auth-rules", RULES], ...extra };
+  // JSON topics (PROTOCOL.md §2.4): JSON connections get these values as "data", proto ones as payload bytes.
+  return { topics: TOPICS, snapshotTopics: "snap", publish: true,
+    extra: ["--auth-rules", RULES, "--payload-formats", "live=json,kill=json,drain=json,snap=json,gap=json"], ...extra };
 }
 
 for (const format of ["json", "proto"]) {

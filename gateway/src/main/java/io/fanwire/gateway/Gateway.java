@@ -141,18 +141,18 @@ public final class Gateway implements AutoCloseable {
             CatchUpReaders catchUp = new CatchUpReaders(config.kafka(), config.catchUpReaders());
             resources.push(catchUp);
             LastValues lastValues = new LastValues(config.snapshotTopics(), config.snapshotTopicMaxBytes());
-            SessionServices services = new SessionServices(subscriptions, metrics, publisher, history, catchUp, lastValues,
-                    config.payloadFormats(),
-                    config.maxChannelLength(), config.maxSubscriptions(), config.maxPendingBytes(),
-                    config.slowConsumerPolicies(), config.maxFrameBytes(), List.copyOf(idleSweeps),
-                    new Authenticator(verifier, security.anonymous()), AccessRules.parse(security.rules()),
-                    config.limits());
 
             Fanout fanout = new Fanout(subscriptions, history, metrics);
             KafkaIngest ingest = new KafkaIngest(config.kafka(), config.topics(), config.metadataRefresh(),
                     fanout, history, lastValues, config.payloadFormats(), metrics, PooledByteBufAllocator.DEFAULT);
             ingest.start();
             resources.push(ingest);
+            SessionServices services = new SessionServices(subscriptions, metrics, publisher, history, catchUp, lastValues,
+                    config.payloadFormats(),
+                    config.maxChannelLength(), config.maxSubscriptions(), config.maxPendingBytes(),
+                    config.slowConsumerPolicies(), config.maxFrameBytes(), List.copyOf(idleSweeps),
+                    new Authenticator(verifier, security.anonymous()), AccessRules.parse(security.rules()),
+                    config.limits(), ingest::startedServing);
 
             WebSocketServer webSocketServer = WebSocketServer.bind(new WebSocketServer.Settings(
                     config.bindAddress(), config.port(), config.wsPath(), config.maxFrameBytes(),

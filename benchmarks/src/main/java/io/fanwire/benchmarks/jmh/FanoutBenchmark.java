@@ -153,7 +153,7 @@ public class FanoutBenchmark {
                 SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), 65_536, List.of(),
                 new Authenticator(null, true), AccessRules.parse("any * anyone"),
                 new ClientLimits(Integer.MAX_VALUE, Integer.MAX_VALUE, Duration.ofSeconds(10), List.of("*"),
-                        Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE));
+                        Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE), () -> true);
         table = new SubscriptionTable<>();
         ChannelName wholeTopic = ChannelName.parse(SampleRecords.TOPIC, 256);
         embedded = new EmbeddedChannel[channels];

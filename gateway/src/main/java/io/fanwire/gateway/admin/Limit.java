@@ -26,7 +26,9 @@ public enum Limit {
     /** A channel longer than {@code ws.max.channel.length}: BAD_REQUEST. */
     CHANNEL_LENGTH,
     /** A publish payload over {@code publish.max.payload.bytes}: LIMIT_EXCEEDED. */
-    PAYLOAD_SIZE;
+    PAYLOAD_SIZE,
+    /** An upgrade before the node first became ready (it does not know its partitions yet): HTTP 503. */
+    NOT_READY;
 
     /** The Prometheus label value. */
     public String label() {

@@ -73,6 +73,7 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
     private final Set<String> missingTopicsLogged = new HashSet<>();
     private volatile boolean running = true;
     private volatile boolean ready;
+    private volatile boolean startedServing;
     /** Times ingest found direct memory exhausted; ingest thread only. */
     private long memoryWaits;
     /** Whether every served topic was found at the last metadata refresh. Ingest thread only. */
@@ -124,6 +125,15 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
      */
     public boolean ready() {
         return ready;
+    }
+
+    /**
+     * True once the node has been {@link #ready} at least once: it knows every served partition and can answer a
+     * resume. Unlike {@link #ready} it stays true while Kafka is unreachable later, when connected clients keep
+     * their connections and new ones are still welcome (they get their records when Kafka is back).
+     */
+    public boolean startedServing() {
+        return startedServing;
     }
 
     @Override
@@ -290,6 +300,9 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
 
     private void updateReady() {
         ready = topicsFound && reachable && loading.isEmpty();
+        if (ready) {
+            startedServing = true;
+        }
     }
 
     /**

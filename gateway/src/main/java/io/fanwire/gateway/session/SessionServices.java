@@ -12,6 +12,7 @@ import io.fanwire.gateway.config.ClientLimits;
 import io.fanwire.gateway.publish.KafkaPublisher;
 import io.fanwire.gateway.subscription.Subscriptions;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * What every connection's {@link SessionHandler} shares: limits, slow-consumer policies, the subscription
@@ -25,6 +26,7 @@ import java.util.List;
  * @param maxFrameBytes the largest client message, in one frame or joined from fragments
  * @param idleSweeps one per event loop, in the order of {@code subscriptions.loops()}
  * @param limits connection, frame-rate, origin and payload limits
+ * @param serving false until the node knows every served partition: upgrades get 503 until then
  */
 public record SessionServices(
         Subscriptions<Session> subscriptions,
@@ -42,5 +44,6 @@ public record SessionServices(
         List<IdleSweep> idleSweeps,
         Authenticator authenticator,
         AccessRules accessRules,
-        ClientLimits limits) {
+        ClientLimits limits,
+        BooleanSupplier serving) {
 }

@@ -101,6 +101,17 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
             return;
         }
+        if (!services.serving().getAsBoolean()) {
+            // A node that does not know its partitions yet could not answer a resume (PROTOCOL.md §1.2).
+            services.metrics().limitExceeded(Limit.NOT_READY);
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.SERVICE_UNAVAILABLE, Unpooled.copiedBuffer(
+                            "this node is starting and does not serve yet; retry in a moment\n", StandardCharsets.UTF_8));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+            send(ctx, request, response);
+            return;
+        }
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         if (!services.limits().allowsOrigin(origin)) {
             services.metrics().limitExceeded(Limit.ORIGIN);

@@ -112,7 +112,12 @@ class ProtocolIT {
         HttpResponse<String> page = TestGateway.get(java.net.URI.create("http://127.0.0.1:" + gateway.port() + "/"));
         assertEquals(200, page.statusCode());
         assertTrue(page.headers().firstValue("content-type").orElse("").startsWith("text/html"));
-        assertTrue(page.body().contains("fanwire.v1.json"));
+        assertTrue(page.body().contains("/fanwire.js"), "the page runs on the bundled client");
+        HttpResponse<String> script = TestGateway.get(java.net.URI.create("http://127.0.0.1:" + gateway.port()
+                + "/fanwire.js"));
+        assertEquals(200, script.statusCode());
+        assertTrue(script.headers().firstValue("content-type").orElse("").startsWith("text/javascript"));
+        assertTrue(script.body().contains("fanwire.v1.json"), "the client names its subprotocols");
     }
 
     @Test

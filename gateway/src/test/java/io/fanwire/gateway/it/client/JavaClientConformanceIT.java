@@ -187,6 +187,30 @@ class JavaClientConformanceIT {
         }, "after the unsubscribe, take ends with an exception once the queue is empty");
     }
 
+    @Test
+    void aJsonTopicsValuesArriveAsDataOnBothSubprotocols() throws Exception {
+        TestKafka.createTopic(topic, 1);
+        Gateway node = gateway(Map.of("payload.formats", topic + "=json"));
+        Recorder json = new Recorder();
+        Recorder proto = new Recorder();
+        client(TestGateway.wsUri(node), Format.JSON).subscribe(topic, json).ready().get(20, TimeUnit.SECONDS);
+        client(TestGateway.wsUri(node), Format.PROTO).subscribe(topic, proto).ready().get(20, TimeUnit.SECONDS);
+        String quote = "{\"symbol\":\"AAPL\",\"bid\":189.5}";
+        TestKafka.produce(topic, "AAPL", quote);
+        TestKafka.produce(topic, "AAPL", "not json");
+        json.awaitMessages(2);
+        proto.awaitMessages(2);
+        for (Recorder r : List.of(json, proto)) {
+            FanwireMessage m = r.messages.get(0);
+            assertEquals(189.5, m.dataValue().getStructValue().getFieldsOrThrow("bid").getNumberValue(), 0.0);
+            assertTrue(m.data().contains("\"symbol\""), m.data());
+            assertTrue(m.payloadString().contains("AAPL"), m.payloadString());
+            FanwireMessage notJson = r.messages.get(1);
+            assertNull(notJson.data(), "a value that is not JSON has no data");
+            assertEquals("not json", notJson.payloadString());
+        }
+    }
+
     // ------------------------------------------------------------------ faults
 
     @Test
