@@ -113,6 +113,11 @@ class ProtocolIT {
         assertEquals(200, page.statusCode());
         assertTrue(page.headers().firstValue("content-type").orElse("").startsWith("text/html"));
         assertTrue(page.body().contains("fanwire.v1.json"));
+        String head = rawHttp("HEAD / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        assertTrue(head.startsWith("HTTP/1.1 200"), head);
+        assertTrue(head.toLowerCase(java.util.Locale.ROOT).contains("content-length: "
+                + page.body().getBytes(StandardCharsets.UTF_8).length), head);
+        assertTrue(head.endsWith("\r\n\r\n"), "a HEAD answer has no body: " + head);
     }
 
     @Test
