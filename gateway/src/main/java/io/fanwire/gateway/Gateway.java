@@ -138,7 +138,7 @@ public final class Gateway implements AutoCloseable {
             SslContext tls = security.tls() ? ServerTls.load(security.tlsCertFile(), security.tlsKeyFile()) : null;
             RecordHistory history = new RecordHistory(config.historyPartitionMaxBytes(),
                     subscriptions.loops().size());
-            CatchUpReaders catchUp = new CatchUpReaders(config.kafka(), config.catchUpReaders());
+            CatchUpReaders catchUp = new CatchUpReaders(config.consumerKafka(), config.catchUpReaders());
             resources.push(catchUp);
             LastValues lastValues = new LastValues(config.snapshotTopics(), config.snapshotTopicMaxBytes());
             SessionServices services = new SessionServices(subscriptions, metrics, publisher, history, catchUp, lastValues,
@@ -149,7 +149,7 @@ public final class Gateway implements AutoCloseable {
                     config.limits());
 
             Fanout fanout = new Fanout(subscriptions, history, metrics);
-            KafkaIngest ingest = new KafkaIngest(config.kafka(), config.topics(), config.metadataRefresh(),
+            KafkaIngest ingest = new KafkaIngest(config.consumerKafka(), config.topics(), config.metadataRefresh(),
                     fanout, history, lastValues, config.payloadFormats(), metrics, PooledByteBufAllocator.DEFAULT);
             ingest.start();
             resources.push(ingest);
