@@ -117,7 +117,7 @@ public final class Gateway implements AutoCloseable {
             Subscriptions<Session> subscriptions = new Subscriptions<>(Transports.loopsOf(workers), config.topics());
             KafkaPublisher publisher = null;
             if (config.publishEnabled()) {
-                publisher = new KafkaPublisher(config.kafka(), config.publishTimeout());
+                publisher = new KafkaPublisher(config.kafka(), config.publishTimeout(), config.topics());
                 resources.push(publisher);
             }
             SecurityConfig security = config.security();
