@@ -120,6 +120,59 @@ class TransactionsIT {
         }
     }
 
+    /**
+     * A node drains while the client's last records are followed by commit and abort markers: the client resumes
+     * on another node from its {@code GoAway} positions and gets exactly the committed records after them.
+     */
+    @Test
+    void goAwayPositionsResumeAcrossMarkersOnAnotherNode() throws Exception {
+        TestKafka.createTopic(topic, 2);
+        Map<String, Integer> committed = new HashMap<>();
+        try (Gateway other = TestGateway.start(List.of(topic));
+             KafkaProducer<byte[], byte[]> producer = transactionalProducer()) {
+            producer.initTransactions();
+            SequenceLog log = SequenceLog.strict();
+            List<Position> goAwayPositions;
+            try (Gateway draining = TestGateway.start(List.of(topic));
+                 WsTestClient client = WsTestClient.proto(TestGateway.wsUri(draining))) {
+                log.adopt(client.subscribe(Subscribe.newBuilder().setChannel(topic).build())
+                        .getSubscribed().getPositionsList());
+                transactions(producer, committed, 3);
+                receive(client, log, total(committed));
+                draining.close();
+                ServerFrame goAway = client.poll(WsTestClient.WAIT);
+                assertTrue(goAway != null && goAway.hasGoAway(), "expected a GoAway, got " + goAway);
+                goAwayPositions = goAway.getGoAway().getChannels(0).getPositionsList();
+                assertEquals(log.positions(), goAwayPositions, "the GoAway positions are the last records seen");
+            }
+            transactions(producer, committed, 3);
+            try (WsTestClient resumed = WsTestClient.json(TestGateway.wsUri(other))) {
+                resumed.resume(topic, goAwayPositions);
+                receive(resumed, log, total(committed));
+                assertNull(log.verdict(committed));
+                assertTrue(log.gaps().isEmpty(), "gaps " + log.gaps());
+                resumed.assertNothingWithin(Duration.ofMillis(300));
+            }
+        }
+    }
+
+    /** {@code count} transactions of {@value #RECORDS_PER_TRANSACTION} records, the second of every three aborted. */
+    private void transactions(KafkaProducer<byte[], byte[]> producer, Map<String, Integer> committed, int count) {
+        for (int t = 0; t < count; t++) {
+            boolean abort = t % 3 == 1;
+            producer.beginTransaction();
+            for (int i = 0; i < RECORDS_PER_TRANSACTION; i++) {
+                String key = "k" + (i % KEYS);
+                producer.send(record(key, abort ? key + ":aborted" : key + ":" + next(committed, key)));
+            }
+            if (abort) {
+                producer.abortTransaction();
+            } else {
+                producer.commitTransaction();
+            }
+        }
+    }
+
     private KafkaProducer<byte[], byte[]> transactionalProducer() {
         Properties p = new Properties();
         p.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
