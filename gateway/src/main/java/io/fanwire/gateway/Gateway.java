@@ -117,7 +117,7 @@ public final class Gateway implements AutoCloseable {
             Subscriptions<Session> subscriptions = new Subscriptions<>(Transports.loopsOf(workers), config.topics());
             KafkaPublisher publisher = null;
             if (config.publishEnabled()) {
-                publisher = new KafkaPublisher(config.kafka(), config.publishTimeout());
+                publisher = new KafkaPublisher(config.kafka(), config.publishTimeout(), config.topics());
                 resources.push(publisher);
             }
             SecurityConfig security = config.security();
@@ -138,12 +138,12 @@ public final class Gateway implements AutoCloseable {
             SslContext tls = security.tls() ? ServerTls.load(security.tlsCertFile(), security.tlsKeyFile()) : null;
             RecordHistory history = new RecordHistory(config.historyPartitionMaxBytes(),
                     subscriptions.loops().size());
-            CatchUpReaders catchUp = new CatchUpReaders(config.kafka(), config.catchUpReaders());
+            CatchUpReaders catchUp = new CatchUpReaders(config.consumerKafka(), config.catchUpReaders());
             resources.push(catchUp);
             LastValues lastValues = new LastValues(config.snapshotTopics(), config.snapshotTopicMaxBytes());
 
             Fanout fanout = new Fanout(subscriptions, history, metrics);
-            KafkaIngest ingest = new KafkaIngest(config.kafka(), config.topics(), config.metadataRefresh(),
+            KafkaIngest ingest = new KafkaIngest(config.consumerKafka(), config.topics(), config.metadataRefresh(),
                     fanout, history, lastValues, config.payloadFormats(), metrics, PooledByteBufAllocator.DEFAULT);
             ingest.start();
             resources.push(ingest);

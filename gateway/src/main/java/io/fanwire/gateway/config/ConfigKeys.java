@@ -130,6 +130,12 @@ public final class ConfigKeys {
     public static final ConfigKey CATCHUP_READERS = ConfigKey.ranged("catchup.readers", INT, "2", 1, 64,
             "Kafka consumers (one thread each) that read records no longer in memory for resuming clients. "
                     + "Shared by all clients: requests for one partition are served from the same fetches.");
+    public static final ConfigKey INGEST_ISOLATION_LEVEL = ConfigKey.of("ingest.isolation.level", STRING,
+            "read_committed",
+            "Which records of Kafka transactions clients get, live and when they resume: read_committed (the "
+                    + "committed ones only, once their transaction commits; records of aborted transactions "
+                    + "never) or read_uncommitted (every record as soon as it is written, aborted ones included). "
+                    + "Applies to the ingest consumer and the catch-up readers; overrides kafka.isolation.level.");
     public static final ConfigKey SNAPSHOT_TOPICS = ConfigKey.of("snapshot.topics", LIST, null,
             "Served topics (typically compacted) whose last value per key the gateway keeps, for "
                     + "Subscribe{snapshot: true}. They are read from their beginning at start-up; the node is not "
@@ -201,7 +207,7 @@ public final class ConfigKeys {
             ADMIN_BIND_ADDRESS, ADMIN_TOKEN, TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS, AUTH_ANONYMOUS, AUTH_HS256_SECRET, AUTH_PUBLIC_KEY_FILE,
             AUTH_JWKS_FILE, AUTH_JWKS_RELOAD_MS, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_CLOCK_SKEW_MS, AUTH_RULES,
             PUBLISH_ENABLED, PUBLISH_MAX_PAYLOAD_BYTES, PUBLISH_TIMEOUT_MS, METADATA_REFRESH_MS,
-            HISTORY_PARTITION_MAX_BYTES, CATCHUP_READERS, SNAPSHOT_TOPICS, SNAPSHOT_TOPIC_MAX_BYTES, PAYLOAD_FORMATS, DRAIN_GRACE_MS,
+            HISTORY_PARTITION_MAX_BYTES, CATCHUP_READERS, INGEST_ISOLATION_LEVEL, SNAPSHOT_TOPICS, SNAPSHOT_TOPIC_MAX_BYTES, PAYLOAD_FORMATS, DRAIN_GRACE_MS,
             DRAIN_RECONNECT_SPREAD_MS, DEV_KAFKA_PORT,
             DEV_FEED_RATE, DEV_FEED_SYMBOLS);
 

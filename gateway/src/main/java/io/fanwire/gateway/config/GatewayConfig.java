@@ -44,6 +44,7 @@ public record GatewayConfig(
         Duration metadataRefresh,
         long historyPartitionMaxBytes,
         int catchUpReaders,
+        boolean readCommitted,
         List<String> snapshotTopics,
         long snapshotTopicMaxBytes,
         PayloadFormats payloadFormats,
@@ -164,6 +165,7 @@ public record GatewayConfig(
                 Duration.ofMillis((Long) values.get(METADATA_REFRESH_MS.name())),
                 (Long) values.get(HISTORY_PARTITION_MAX_BYTES.name()),
                 (Integer) values.get(CATCHUP_READERS.name()),
+                parseReadCommitted((String) values.get(INGEST_ISOLATION_LEVEL.name())),
                 snapshotTopics,
                 (Long) values.get(SNAPSHOT_TOPIC_MAX_BYTES.name()),
                 parsePayloadFormats(payloadFormats),
@@ -218,6 +220,15 @@ public record GatewayConfig(
         return (List<String>) value;
     }
 
+    private static boolean parseReadCommitted(String value) {
+        return switch (value) {
+            case "read_committed" -> true;
+            case "read_uncommitted" -> false;
+            default -> throw new ConfigException(INGEST_ISOLATION_LEVEL.name()
+                    + " must be read_committed or read_uncommitted, not '" + value + "'");
+        };
+    }
+
     private static Transport parseTransport(String value) {
         return switch (value) {
             case "auto" -> Transport.AUTO;
@@ -235,8 +246,18 @@ public record GatewayConfig(
                 maxSubscriptions, idleTimeout, pingInterval, writeBufferLowBytes, writeBufferHighBytes,
                 maxPendingBytes, sendBufferBytes, slowConsumerPolicies, ioThreads, transport, adminPort,
                 adminBindAddress, publishEnabled, publishTimeout, metadataRefresh, historyPartitionMaxBytes,
-                catchUpReaders, snapshotTopics, snapshotTopicMaxBytes, payloadFormats, drainGrace, drainReconnectSpread, devKafkaPort,
+                catchUpReaders, readCommitted, snapshotTopics, snapshotTopicMaxBytes, payloadFormats, drainGrace, drainReconnectSpread, devKafkaPort,
                 devFeedRate, devFeedSymbols, k, security, limits);
+    }
+
+    /**
+     * The properties of the gateway's Kafka consumers (ingest and catch-up readers): {@link #kafka} with
+     * {@code isolation.level} as {@code ingest.isolation.level} says, so that both read the same records.
+     */
+    public Map<String, String> consumerKafka() {
+        Map<String, String> k = new TreeMap<>(kafka);
+        k.put("isolation.level", readCommitted ? "read_committed" : "read_uncommitted");
+        return Map.copyOf(k);
     }
 
     /** The Kafka brokers, {@code host:port,...}. In dev mode only after {@link #withBootstrapServers}. */

@@ -42,6 +42,12 @@ import org.slf4j.LoggerFactory;
  * ({@link Fanout#backlogged}) the thread stops polling until they catch up, so a backlog stays in Kafka, not
  * on the heap.
  *
+ * <p>Transactions: by default the consumer reads committed records only ({@code ingest.isolation.level}, as the
+ * catch-up readers do): records of an open transaction arrive once it commits, those of an aborted one never.
+ * Either way a partition's offsets are not contiguous: commit and abort markers (and, on compacted topics, removed
+ * records) take offsets that hold no record, so everything downstream treats an offset as a position in the
+ * partition, never "the previous offset plus one" as the next record.
+ *
  * <p>Threads: {@link #run} is the ingest thread, the only user of the {@link KafkaConsumer}. {@link #ready}
  * and the lag figures are published for any thread; {@link #close} may be called from any thread.
  */

@@ -15,17 +15,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends one resuming subscription the records it missed, partition by partition, then hands each partition
+ * Sends one resuming subscription the records it missed, its partitions in turn, then hands each partition
  * over to the live path with no seam.
  *
- * <p>For a partition it keeps a cursor: the last offset the client has (its resume position at first). Records
+ * <p>For each partition it keeps a cursor: the last offset the client has (its resume position at first). Records
  * after the cursor come from the partition's in-memory history when it still holds them, else from Kafka
  * through the shared {@link CatchUpReaders}; offsets Kafka no longer has are announced with ONE {@code Gap}.
+ * Offsets that hold no record (transaction markers, records removed by compaction) are simply passed: a cursor
+ * moves to the offset of the last record sent, or to the end of the range a Kafka chunk covered, never by
+ * "offset + 1" alone.
  * Meanwhile the live path leaves this channel's records of the partition alone ({@link ChannelState#REPLAYING}).
  * When the cursor reaches the ingest thread's last offset ({@link PartitionLog#lastOffset}), every record the
  * event loop has processed so far is at or below the cursor — the ingest thread appends to the history before
  * it hands a record to the loops — so the switch is exact: the live path takes over for records after the
  * cursor, and skips the ones at or below it that were still queued for the loop.
+ *
+ * <p>Fairness: the partitions take turns, round robin, each at most {@value #RECORDS_PER_SLICE} records a turn
+ * (from memory or from a Kafka chunk it was handed), and a partition waiting for Kafka does not hold up the
+ * others. So a client that reads slower than records arrive still sees every partition progress, instead of
+ * the first partition only.
  *
  * <p>Flow control: the replay writes while the connection is writable and yields to the loop every
  * {@value #RECORDS_PER_TURN} records; it resumes when the connection drains ({@link #writable}).
@@ -37,40 +45,73 @@ final class Replay implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(Replay.class);
     private static final int RECORDS_PER_TURN = 512;
+    /** Records one partition sends before the next partition's turn: a fair share, still a useful batch. */
+    private static final int RECORDS_PER_SLICE = 64;
     private static final long RETRY_MS = 20;
+    /** What {@link #serve} returns when the partition waits for Kafka. */
+    private static final int WAITS = -1;
+    /** What {@link #serve} returns when the ingest thread is between adding a record and publishing its offset. */
+    private static final int RETRY = -2;
     /** The reason of a {@code Gap} for offsets Kafka no longer has. */
     static final String RETENTION = "retention: Kafka no longer has these offsets";
 
     private final Session session;
     private final ChannelState state;
+    /** The replayed partitions; the arrays below are indexed like it. */
     private final int[] partitions;
+    /** Per partition: the last offset the client has. */
+    private final long[] cursors;
+    /** Per partition: whether it was handed to the live path. */
+    private final boolean[] live;
+    /** Per partition: whether a Kafka fetch is under way. */
+    private final boolean[] fetching;
+    /** Per partition: the Kafka chunk being sent, or null, and the index of its next record. */
+    private final CatchUpReaders.Chunk[] chunks;
+    private final int[] chunkNext;
     private final List<HistoryEntry> buffer = new ArrayList<>();
-    private int index;
-    private long cursor;
+    /** Partitions not handed to the live path yet. */
+    private int replaying;
+    /** The partition whose turn is next. */
+    private int turn;
     private boolean waiting;
+    private boolean retryScheduled;
     private boolean cancelled;
 
-    /** Replays {@code partitions} (in that order) of {@code state}, each from its {@link ChannelState#start}. */
+    /** Replays {@code partitions} of {@code state}, each from its {@link ChannelState#start}. */
     Replay(Session session, ChannelState state, int[] partitions) {
         this.session = session;
         this.state = state;
         this.partitions = partitions;
-        this.cursor = partitions.length > 0 ? state.start[partitions[0]] : 0;
+        this.cursors = new long[partitions.length];
+        for (int i = 0; i < partitions.length; i++) {
+            cursors[i] = state.start[partitions[i]];
+        }
+        this.live = new boolean[partitions.length];
+        this.fetching = new boolean[partitions.length];
+        this.chunks = new CatchUpReaders.Chunk[partitions.length];
+        this.chunkNext = new int[partitions.length];
+        this.replaying = partitions.length;
+    }
+
+    private int indexOf(int partition) {
+        for (int i = 0; i < partitions.length; i++) {
+            if (partitions[i] == partition) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Whether the replay still owns {@code partition}: not handed to the live path yet. */
     boolean covers(int partition) {
-        for (int i = index; i < partitions.length; i++) {
-            if (partitions[i] == partition) {
-                return true;
-            }
-        }
-        return false;
+        int i = indexOf(partition);
+        return i >= 0 && !live[i];
     }
 
     /** The client's position in a partition that {@link #covers} says the replay owns. */
     long position(int partition) {
-        return partitions[index] == partition ? cursor : state.start[partition];
+        int i = indexOf(partition);
+        return i >= 0 ? cursors[i] : state.start[partition];
     }
 
     void cancel() {
@@ -109,15 +150,12 @@ final class Replay implements Runnable {
         session.abortAfterFailure();
     }
 
+    /** Turns, round robin, while the connection is writable, until every partition is live. */
     private void replay() {
         int budget = RECORDS_PER_TURN;
-        while (index < partitions.length) {
-            int partition = partitions[index];
-            PartitionLog log = state.logs[partition];
-            if (cursor >= log.lastOffset()) {
-                switchToLive(partition);
-                continue;
-            }
+        boolean retry = false;
+        int idle = 0;
+        while (replaying > 0) {
             if (!session.ctx().channel().isWritable()) {
                 waiting = true;
                 session.flush();
@@ -128,94 +166,142 @@ final class Replay implements Runnable {
                 session.ctx().executor().execute(this);
                 return;
             }
-            long next = cursor + 1;
-            if (next >= log.startOffset()) {
-                buffer.clear();
-                boolean complete = log.read(next, RECORDS_PER_TURN, buffer);
-                if (complete && !buffer.isEmpty()) {
-                    for (HistoryEntry entry : buffer) {
-                        send(partition, entry.offset(), entry.key(), entry.frame());
-                    }
-                    budget -= buffer.size();
-                    buffer.clear();
-                    continue;
+            if (idle >= partitions.length) {
+                // A full round without progress: each partition waits for Kafka or for the ingest thread.
+                session.flush();
+                if (retry && !retryScheduled) {
+                    retryScheduled = true;
+                    session.ctx().executor().schedule(this::retry, RETRY_MS, TimeUnit.MILLISECONDS);
                 }
-                buffer.clear();
-                if (complete) {
-                    // The ingest thread is between adding a record and publishing its offset: look again shortly.
-                    session.flush();
-                    session.ctx().executor().schedule(this, RETRY_MS, TimeUnit.MILLISECONDS);
-                    return;
-                }
+                return;
             }
-            session.flush();
-            fetchFromKafka(log, next);
-            return;
+            int i = turn;
+            turn = (turn + 1) % partitions.length;
+            int sent = live[i] || fetching[i] ? -1 : serve(i);
+            if (sent == RETRY) {
+                retry = true;
+            }
+            if (sent < 0) {
+                idle++;
+            } else {
+                idle = 0;
+                budget -= Math.max(1, sent);
+            }
         }
         session.flush();
+        cancelled = true;
         state.replay = null;
         session.dropSkipIfDone(state);
     }
 
-    private void fetchFromKafka(PartitionLog log, long next) {
-        int partition = partitions[index];
-        session.services().catchUp().fetch(new TopicPartition(log.topic(), log.partition()), next,
-                chunk -> session.ctx().executor().execute(() -> onChunk(partition, chunk)));
+    private void retry() {
+        retryScheduled = false;
+        run();
     }
 
-    private void onChunk(int partition, CatchUpReaders.Chunk chunk) {
-        if (cancelled || !session.delivering() || partitions[index] != partition) {
+    /** One turn of partition {@code i}: the records it sent (0 when it only moved on), or {@link #WAITS}/{@link #RETRY}. */
+    private int serve(int i) {
+        int partition = partitions[i];
+        if (chunks[i] != null) {
+            return sendFromChunk(i);
+        }
+        PartitionLog log = state.logs[partition];
+        if (cursors[i] >= log.lastOffset()) {
+            switchToLive(i);
+            return 0;
+        }
+        long next = cursors[i] + 1;
+        if (next >= log.startOffset()) {
+            buffer.clear();
+            boolean complete = log.read(next, RECORDS_PER_SLICE, buffer);
+            int sent = buffer.size();
+            if (complete && sent > 0) {
+                for (HistoryEntry entry : buffer) {
+                    send(i, entry.offset(), entry.key(), entry.frame());
+                }
+                buffer.clear();
+                return sent;
+            }
+            buffer.clear();
+            if (complete) {
+                return RETRY;
+            }
+        }
+        fetching[i] = true;
+        session.services().catchUp().fetch(new TopicPartition(log.topic(), log.partition()), next,
+                chunk -> session.ctx().executor().execute(() -> onChunk(i, chunk)));
+        return WAITS;
+    }
+
+    private void onChunk(int i, CatchUpReaders.Chunk chunk) {
+        if (cancelled || !session.delivering()) {
             return;
         }
+        fetching[i] = false;
         try {
-            writeChunk(partition, chunk);
+            if (cursors[i] + 1 < chunk.logStart()) {
+                session.writeFrame(ServerFrames.gap(state.name.toString(), partitions[i], cursors[i] + 1,
+                        chunk.logStart() - 1, RETENTION));
+                session.services().metrics().gapSent();
+                cursors[i] = chunk.logStart() - 1;
+            }
         } catch (RuntimeException | OutOfMemoryError e) {
             failed(e);
             return;
         }
-        run();
+        chunks[i] = chunk;
+        chunkNext[i] = 0;
+        if (!waiting) {
+            run();
+        }
     }
 
-    private void writeChunk(int partition, CatchUpReaders.Chunk chunk) {
-        if (cursor + 1 < chunk.logStart()) {
-            session.writeFrame(ServerFrames.gap(state.name.toString(), partition, cursor + 1, chunk.logStart() - 1,
-                    RETENTION));
-            session.services().metrics().gapSent();
-            cursor = chunk.logStart() - 1;
-        }
-        for (ConsumerRecord<byte[], byte[]> record : chunk.records()) {
-            if (record.offset() > cursor) {
+    /** Sends up to a slice of partition {@code i}'s Kafka chunk; past its end, moves the cursor to the chunk's end. */
+    private int sendFromChunk(int i) {
+        CatchUpReaders.Chunk chunk = chunks[i];
+        List<ConsumerRecord<byte[], byte[]>> records = chunk.records();
+        int end = Math.min(records.size(), chunkNext[i] + RECORDS_PER_SLICE);
+        int sent = 0;
+        for (; chunkNext[i] < end; chunkNext[i]++) {
+            ConsumerRecord<byte[], byte[]> record = records.get(chunkNext[i]);
+            if (record.offset() > cursors[i]) {
                 String key = record.key() == null || record.key().length == 0 ? null
                         : new String(record.key(), StandardCharsets.UTF_8);
                 if (state.matches(record.topic(), key)
-                        && !session.deliveredByOther(state, record.topic(), partition, key, record.offset())) {
+                        && !session.deliveredByOther(state, record.topic(), partitions[i], key, record.offset())) {
                     session.writeFrame(ServerFrames.message(record));
+                    sent++;
                 }
-                cursor = record.offset();
+                cursors[i] = record.offset();
             }
         }
-        cursor = Math.max(cursor, chunk.nextOffset() - 1);
+        if (chunkNext[i] >= records.size()) {
+            // Offsets up to the chunk's end that held no record (markers, compacted away) are passed too.
+            cursors[i] = Math.max(cursors[i], chunk.nextOffset() - 1);
+            chunks[i] = null;
+        }
+        return sent;
     }
 
-    private void send(int partition, long offset, String key, ServerFrame frame) {
-        if (offset <= cursor) {
+    private void send(int i, long offset, String key, ServerFrame frame) {
+        if (offset <= cursors[i]) {
             return;
         }
         if (state.matches(state.name.topic(), key)
-                && !session.deliveredByOther(state, state.name.topic(), partition, key, offset)) {
+                && !session.deliveredByOther(state, state.name.topic(), partitions[i], key, offset)) {
             session.writeFrame(frame);
         }
-        cursor = offset;
+        cursors[i] = offset;
     }
 
-    /** The live path takes over {@code partition} after the cursor; the next partition's replay begins. */
-    private void switchToLive(int partition) {
+    /** The live path takes over partition {@code i} after its cursor. */
+    private void switchToLive(int i) {
+        int partition = partitions[i];
         PartitionLog log = state.logs[partition];
         // Records at or below the cursor may still be queued for this loop; unless the loop is past them already.
-        state.skip[partition] = log.loopPosition(session.loopIndex()) >= cursor ? ChannelState.NO_SKIP : cursor;
-        index++;
-        if (index < partitions.length) {
-            cursor = state.start[partitions[index]];
-        }
+        state.skip[partition] = log.loopPosition(session.loopIndex()) >= cursors[i] ? ChannelState.NO_SKIP
+                : cursors[i];
+        live[i] = true;
+        replaying--;
     }
 }

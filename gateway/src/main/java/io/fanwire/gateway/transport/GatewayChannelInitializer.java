@@ -6,7 +6,8 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.ssl.SslContext;
 
 /**
@@ -16,11 +17,22 @@ import io.netty.handler.ssl.SslContext;
  * before the upgrade                          after the upgrade (HttpRequestHandler rebuilds it, once)
  *   limit             ConnectionLimitHandler    (removes itself once it has counted the connection)
  *   tls               SslHandler                tls        SslHandler (only when tls.cert.file is set)
- *   http              HttpServerCodec           wsencoder  WebSocket13FrameEncoder (replies; record frames,
+ *   httpencoder       HttpResponseEncoder       wsencoder  WebSocket13FrameEncoder (replies; record frames,
  *                                                          already encoded, are written below it by Session)
- *   aggregator        HttpObjectAggregator      wsdecoder  WebSocket13FrameDecoder (masked frames, max size)
+ *   httpdecoder       HttpRequestDecoder        wsdecoder  WebSocket13FrameDecoder (masked frames, max size)
+ *   aggregator        HttpObjectAggregator
  *   request           HttpRequestHandler        session    SessionHandler (requests, control frames, fragments)
  * </pre>
+ *
+ * <p>The encoder comes before the decoder so that the close frame the WebSocket decoder writes itself, on a
+ * protocol error, passes the WebSocket encoder on its way out.
+ *
+ * <p>The HTTP decoder and encoder are separate handlers, not an {@code HttpServerCodec}, for the bytes a client
+ * sends right behind its upgrade request, in the same packet (RFC 6455 says to wait for the {@code 101}; some
+ * clients and proxies do not): the handshaker REPLACES a separate decoder with the WebSocket decoder, and Netty
+ * hands the replaced decoder's unread bytes to its replacement, whereas a codec would keep parsing them as HTTP
+ * until it is removed and then pass them on undecoded. The frames decoded from them before the session exists
+ * are held by {@link HttpRequestHandler} and handed to the session first.
  *
  * <p>The only later changes to a pipeline are that upgrade, in {@link HttpRequestHandler}, and the limit
  * handler leaving once it has admitted the connection. {@code HttpRequestHandler} also holds the handshake
@@ -34,7 +46,8 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
 
     static final String LIMIT = "limit";
     static final String TLS = "tls";
-    static final String HTTP = "http";
+    static final String HTTP_DECODER = "httpdecoder";
+    static final String HTTP_ENCODER = "httpencoder";
     static final String AGGREGATOR = "aggregator";
     static final String REQUEST = "request";
     static final String SESSION = "session";
@@ -65,7 +78,8 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
         if (tls != null) {
             p.addLast(TLS, tls.newHandler(ch.alloc()));
         }
-        p.addLast(HTTP, new HttpServerCodec());
+        p.addLast(HTTP_ENCODER, new HttpResponseEncoder());
+        p.addLast(HTTP_DECODER, new HttpRequestDecoder());
         p.addLast(AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES));
         p.addLast(REQUEST, new HttpRequestHandler(settings, services, connections));
     }

@@ -24,10 +24,13 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,7 +41,11 @@ import java.util.concurrent.TimeUnit;
  * version). A connection that has not upgraded within {@code ws.handshake.timeout.ms} is closed.
  *
  * <p>On a successful upgrade it rebuilds the pipeline into its WebSocket form (see
- * {@link GatewayChannelInitializer}) and removes itself. Event loop only.
+ * {@link GatewayChannelInitializer}) and removes itself. WebSocket frames that arrived in the same read as the
+ * upgrade request reach this handler while the handshaker rebuilds the pipeline, before the session exists: it
+ * holds them, and hands them to the session before it leaves, so a client that did not wait for the {@code 101}
+ * gets its replies all the same. Event loop only; the held frames are released by the session that reads them,
+ * or here if the connection closes first.
  */
 final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -47,6 +54,8 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
     private final ChannelGroup connections;
 
     private ScheduledFuture<?> handshakeTimeout;
+    /** Frames decoded during the upgrade, before the session was there to take them; usually null. */
+    private List<WebSocketFrame> early;
 
     HttpRequestHandler(WebSocketSettings settings, SessionServices services, ChannelGroup connections) {
         this.settings = settings;
@@ -67,6 +76,22 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         handshakeTimeout.cancel(false);
+        if (early != null) {
+            early.forEach(WebSocketFrame::release);
+            early = null;
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof WebSocketFrame frame) {
+            if (early == null) {
+                early = new ArrayList<>(2);
+            }
+            early.add(frame);
+            return;
+        }
+        super.channelRead(ctx, msg);
     }
 
     @Override
@@ -154,6 +179,12 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
         // IdleSweep's job from now on.
         pipeline.addAfter(GatewayChannelInitializer.REQUEST, GatewayChannelInitializer.SESSION,
                 new SessionHandler(protocol, services, principal));
+        List<WebSocketFrame> frames = early;
+        early = null;
+        if (frames != null) {
+            frames.forEach(ctx::fireChannelRead);
+            ctx.fireChannelReadComplete();
+        }
         pipeline.remove(this);
     }
 
@@ -194,6 +225,12 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
         boolean keepAlive = HttpUtil.isKeepAlive(request) && response.status().code() < 400;
         HttpUtil.setContentLength(response, response.content().readableBytes());
         HttpUtil.setKeepAlive(response, keepAlive);
+        if (HttpMethod.HEAD.equals(request.method())) {
+            // The length of the body, without the body (RFC 9110 §9.3.2).
+            FullHttpResponse head = response.replace(Unpooled.EMPTY_BUFFER);
+            response.release();
+            response = head;
+        }
         var written = ctx.writeAndFlush(response);
         if (!keepAlive) {
             written.addListener(ChannelFutureListener.CLOSE);

@@ -62,6 +62,19 @@ class GatewayConfigTest {
     }
 
     @Test
+    void consumersReadCommittedRecordsUnlessToldOtherwise() {
+        Map<String, String> raw = new java.util.HashMap<>(Map.of("kafka.bootstrap.servers", "k:9092",
+                "topics", "quotes", "auth.anonymous", "true", "kafka.isolation.level", "read_uncommitted"));
+        GatewayConfig config = GatewayConfig.from(raw);
+        assertEquals("read_committed", config.consumerKafka().get("isolation.level"));
+        assertEquals("k:9092", config.consumerKafka().get("bootstrap.servers"));
+        raw.put("ingest.isolation.level", "read_uncommitted");
+        assertEquals("read_uncommitted", GatewayConfig.from(raw).consumerKafka().get("isolation.level"));
+        raw.put("ingest.isolation.level", "committed");
+        assertMessage("ingest.isolation.level must be read_committed or read_uncommitted, not 'committed'", raw);
+    }
+
+    @Test
     void devFlagAloneMeansTrue() {
         ConfigLoader.CommandLine line = ConfigLoader.parse(List.of("--dev", "--port", "1"));
         assertEquals("true", line.values().get("dev"));

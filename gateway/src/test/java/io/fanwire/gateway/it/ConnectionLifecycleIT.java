@@ -69,6 +69,22 @@ class ConnectionLifecycleIT {
         }
     }
 
+    /** RFC 6455 says to wait for the 101, but some clients and proxies send their first frame with the upgrade. */
+    @Test
+    void subscribeSentWithTheUpgradeIsAnswered() throws Exception {
+        try (RawWebSocket eager = RawWebSocket.connectSendingText(gateway.port(), "fanwire.v1.json",
+                "{\"id\":\"7\",\"subscribe\":{\"channel\":\"" + topic + "\"}}")) {
+            ServerFrame reply = eager.readServerFrame();
+            assertNotNull(reply, "no reply to the Subscribe sent with the upgrade; close status " + eager.closeStatus());
+            assertTrue(reply.hasReply() && reply.getReply().getId() == 7 && reply.getReply().hasSubscribed(),
+                    reply.toString());
+            TestKafka.produce(topic, "k", "after");
+            ServerFrame message = eager.readServerFrame();
+            assertNotNull(message);
+            assertEquals("after", message.getMessage().getPayload().toStringUtf8());
+        }
+    }
+
     @Test
     void unmaskedClientFrameIsAProtocolError() throws Exception {
         try (RawWebSocket raw = RawWebSocket.connect(gateway.port(), "fanwire.v1.json", 0)) {

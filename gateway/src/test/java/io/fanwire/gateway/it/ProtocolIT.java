@@ -118,6 +118,11 @@ class ProtocolIT {
         assertEquals(200, script.statusCode());
         assertTrue(script.headers().firstValue("content-type").orElse("").startsWith("text/javascript"));
         assertTrue(script.body().contains("fanwire.v1.json"), "the client names its subprotocols");
+        String head = rawHttp("HEAD / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        assertTrue(head.startsWith("HTTP/1.1 200"), head);
+        assertTrue(head.toLowerCase(java.util.Locale.ROOT).contains("content-length: "
+                + page.body().getBytes(StandardCharsets.UTF_8).length), head);
+        assertTrue(head.endsWith("\r\n\r\n"), "a HEAD answer has no body: " + head);
     }
 
     @Test

@@ -1,10 +1,12 @@
 package io.fanwire.gateway.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fanwire.gateway.Gateway;
+import io.fanwire.gateway.testing.RawWebSocket;
 import io.fanwire.gateway.testing.SequenceLog;
 import io.fanwire.gateway.testing.SequenceProducer;
 import io.fanwire.gateway.testing.TestGateway;
@@ -15,15 +17,21 @@ import io.fanwire.protocol.v1.Position;
 import io.fanwire.protocol.v1.Reply;
 import io.fanwire.protocol.v1.ServerFrame;
 import io.fanwire.protocol.v1.Subscribe;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -127,6 +135,71 @@ class ResumeIT {
                 assertNull(keyed.verdict(Map.of("k3", sent.get("k3"))));
             } finally {
                 clients.forEach(WsTestClient::close);
+            }
+        }
+    }
+
+    @Test
+    void slowClientGetsEveryPartitionEarlyFromMemory() throws Exception {
+        slowClientGetsEveryPartitionEarly("4194304");
+    }
+
+    @Test
+    void slowClientGetsEveryPartitionEarlyFromKafka() throws Exception {
+        slowClientGetsEveryPartitionEarly("0");
+    }
+
+    /**
+     * A client that reads slower than the replay can write resumes 8 partitions of 4,000 records each: the
+     * replay serves them in turn, so it sees records of every partition within its first seconds, rather than
+     * all of the first partition before any of the second.
+     */
+    private void slowClientGetsEveryPartitionEarly(String historyBytes) throws Exception {
+        int partitions = 8;
+        int perPartition = 4_000;
+        TestKafka.createTopic(topic, partitions);
+        // Water marks and send buffer of 64 KiB: what is queued for the client (a few hundred frames) is what the
+        // replay wrote last, so the client reads in the replay's order, not in that of the first megabytes queued.
+        try (Gateway gateway = TestGateway.start(List.of(topic), Map.of("history.partition.max.bytes", historyBytes,
+                "ws.write.buffer.high.bytes", "65536", "ws.write.buffer.low.bytes", "16384",
+                "ws.send.buffer.bytes", "65536"))) {
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
+                    ProducerConfig.LINGER_MS_CONFIG, 5), new ByteArraySerializer(), new ByteArraySerializer())) {
+                byte[] value = "x".repeat(200).getBytes(StandardCharsets.UTF_8);
+                for (int i = 0; i < perPartition; i++) {
+                    for (int p = 0; p < partitions; p++) {
+                        producer.send(new ProducerRecord<>(topic, p, null, value));
+                    }
+                }
+                producer.flush();
+            }
+            // Every record read by the node first: the replay, not the live path, is to deliver them all.
+            TestGateway.await("the node read every record", () -> TestGateway.metric(gateway,
+                    "fanwire_records_consumed_total") >= (long) partitions * perPartition);
+            StringBuilder resumeFrom = new StringBuilder();
+            for (int p = 0; p < partitions; p++) {
+                resumeFrom.append(p == 0 ? "" : ",").append("{\"partition\":").append(p).append(",\"offset\":\"-1\"}");
+            }
+            try (RawWebSocket slow = RawWebSocket.connect(gateway.port(), "fanwire.v1.json", 16 * 1024)) {
+                slow.sendText("{\"id\":\"1\",\"subscribe\":{\"channel\":\"" + topic + "\",\"resumeFrom\":["
+                        + resumeFrom + "]}}");
+                long startNanos = System.nanoTime();
+                Map<Integer, Long> seen = new TreeMap<>();
+                int messages = 0;
+                while (seen.size() < partitions && System.nanoTime() - startNanos < Duration.ofSeconds(4).toNanos()) {
+                    ServerFrame frame = slow.readServerFrame();
+                    assertNotNull(frame, "connection closed");
+                    if (frame.hasMessage()) {
+                        seen.putIfAbsent(frame.getMessage().getPartition(),
+                                (System.nanoTime() - startNanos) / 1_000_000);
+                        if (++messages % 20 == 0) {
+                            TestGateway.pause(Duration.ofMillis(50));
+                        }
+                    }
+                }
+                assertEquals(partitions, seen.size(), "partitions seen (first after ms) in the first " + messages
+                        + " messages (" + (System.nanoTime() - startNanos) / 1_000_000 + " ms): " + seen);
             }
         }
     }

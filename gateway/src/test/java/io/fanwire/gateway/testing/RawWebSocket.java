@@ -58,18 +58,46 @@ public final class RawWebSocket implements AutoCloseable {
         socket.setSoTimeout((int) WsTestClient.WAIT.toMillis());
         socket.connect(new InetSocketAddress("127.0.0.1", port), (int) WsTestClient.WAIT.toMillis());
         RawWebSocket ws = new RawWebSocket(socket);
-        ws.out.write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        ws.out.write(upgradeRequest(subprotocol, token));
+        ws.out.flush();
+        ws.expectSwitchingProtocols();
+        return ws;
+    }
+
+    /**
+     * Connects and writes the upgrade request and {@code text} as a masked text frame in ONE write, before the
+     * server's {@code 101}: what some clients and proxies do, though RFC 6455 says to wait. Returns once the
+     * {@code 101} has been read.
+     */
+    public static RawWebSocket connectSendingText(int port, String subprotocol, String text) throws IOException {
+        Socket socket = new Socket();
+        socket.setSoTimeout((int) WsTestClient.WAIT.toMillis());
+        socket.setTcpNoDelay(true);
+        socket.connect(new InetSocketAddress("127.0.0.1", port), (int) WsTestClient.WAIT.toMillis());
+        RawWebSocket ws = new RawWebSocket(socket);
+        ByteArrayOutputStream both = new ByteArrayOutputStream();
+        both.writeBytes(upgradeRequest(subprotocol, null));
+        both.writeBytes(frame(true, 0x1, text.getBytes(StandardCharsets.UTF_8), true));
+        ws.out.write(both.toByteArray());
+        ws.out.flush();
+        ws.expectSwitchingProtocols();
+        return ws;
+    }
+
+    private static byte[] upgradeRequest(String subprotocol, String token) {
+        return ("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
                 + "Sec-WebSocket-Protocol: " + subprotocol + "\r\n"
                 + (token == null ? "" : "Authorization: Bearer " + token + "\r\n")
-                + "\r\n").getBytes(StandardCharsets.US_ASCII));
-        ws.out.flush();
-        String head = ws.readHttpHead();
+                + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private void expectSwitchingProtocols() throws IOException {
+        String head = readHttpHead();
         if (!head.startsWith("HTTP/1.1 101")) {
             socket.close();
             throw new IOException("upgrade refused: " + head);
         }
-        return ws;
     }
 
     private String readHttpHead() throws IOException {
@@ -178,6 +206,11 @@ public final class RawWebSocket implements AutoCloseable {
     }
 
     private void writeFrame(boolean fin, int opcode, byte[] payload, boolean masked) throws IOException {
+        out.write(frame(fin, opcode, payload, masked));
+        out.flush();
+    }
+
+    private static byte[] frame(boolean fin, int opcode, byte[] payload, boolean masked) {
         ByteArrayOutputStream frame = new ByteArrayOutputStream();
         int maskBit = masked ? 0x80 : 0;
         frame.write((fin ? 0x80 : 0) | opcode);
@@ -196,13 +229,12 @@ public final class RawWebSocket implements AutoCloseable {
         byte[] mask = new byte[4];
         if (masked) {
             ThreadLocalRandom.current().nextBytes(mask);
-            frame.write(mask);
+            frame.writeBytes(mask);
         }
         for (int i = 0; i < payload.length; i++) {
             frame.write(payload[i] ^ mask[i % 4]);
         }
-        out.write(frame.toByteArray());
-        out.flush();
+        return frame.toByteArray();
     }
 
     /** Reads and discards everything until the server closes the TCP connection; returns the bytes read. */

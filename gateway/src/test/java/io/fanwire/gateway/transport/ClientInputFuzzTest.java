@@ -36,7 +36,8 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
@@ -49,6 +50,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
@@ -59,8 +61,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Fuzzes what a client controls: the {@code fanwire.v1.proto} and {@code fanwire.v1.json} client-frame
  * decoders, and the HTTP upgrade followed by WebSocket frames through the real pipeline handlers
- * ({@code HttpServerCodec}, {@code HttpRequestHandler}, then Netty's WebSocket decoder and the
- * {@code SessionHandler}) in an {@link EmbeddedChannel}. Corpus: {@code src/test/resources/fuzz/}.
+ * ({@code HttpResponseEncoder}, {@code HttpRequestDecoder}, {@code HttpRequestHandler}, then Netty's WebSocket
+ * decoder and the {@code SessionHandler}) in an {@link EmbeddedChannel}. Corpus: {@code src/test/resources/fuzz/}.
  *
  * <p>Properties: a decoder returns a frame or throws {@link BadFrameException}, nothing else, and what it
  * returns survives a re-encoding unchanged; the pipeline never lets an exception escape, never logs a
@@ -203,10 +205,11 @@ class ClientInputFuzzTest {
                 List.of(new IdleSweep(channel.eventLoop(), Duration.ofSeconds(20), Duration.ofSeconds(60))),
                 authenticator, AccessRules.parse(ConfigKeys.AUTH_RULES.defaultValue()),
                 new ClientLimits(50_000, 1_000, Duration.ofSeconds(10), List.of("*"), 100, 1_000, 32_768), () -> true);
-        channel.pipeline().addLast(GatewayChannelInitializer.HTTP, new HttpServerCodec());
+        channel.pipeline().addLast(GatewayChannelInitializer.HTTP_ENCODER, new HttpResponseEncoder());
+        channel.pipeline().addLast(GatewayChannelInitializer.HTTP_DECODER, new HttpRequestDecoder());
         channel.pipeline().addLast(GatewayChannelInitializer.AGGREGATOR, new HttpObjectAggregator(16 * 1024));
         channel.pipeline().addLast(GatewayChannelInitializer.REQUEST,
-                new HttpRequestHandler(new WebSocketSettings("/ws", DECODER, Duration.ofSeconds(10), null),
+                new HttpRequestHandler(new WebSocketSettings("/ws", DECODER, Duration.ofSeconds(10), new WebAssets(Map.of())),
                         services, CONNECTIONS));
         int warningsBefore = WARNINGS.size();
         try {
