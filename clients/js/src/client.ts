@@ -188,10 +188,28 @@ export class FanwireClient extends Emitter<ClientEvents> implements Subscription
   unsubscribeInternal(sub: Subscription): void {
     if (this.#subs.get(sub.channel) !== sub) return;
     this.#subs.delete(sub.channel);
+    const onTheWire = sub.ridingOn === undefined;
+    sub.ridingOn = undefined;
     sub.end();
     const conn = this.#conn;
     if (conn?.opened) {
-      this.#request(conn, { case: "unsubscribe", value: { channel: sub.channel } as never }).catch(() => {});
+      if (onTheWire) {
+        this.#request(conn, { case: "unsubscribe", value: { channel: sub.channel } as never }).catch(() => {});
+      }
+      // After the Unsubscribe: the riders resume on their own, never overlapping the topic on the wire.
+      this.#subscribeRiders(conn, sub);
+    }
+  }
+
+  #ridersOf(topic: Subscription): Subscription[] {
+    return [...this.#subs.values()].filter((s) => s.ridingOn === topic);
+  }
+
+  /** `topic`'s stream is gone from `conn` (refused, unsubscribed): its riders subscribe on their own. */
+  #subscribeRiders(conn: Conn, topic: Subscription): void {
+    for (const rider of this.#ridersOf(topic)) {
+      rider.ridingOn = undefined;
+      this.#sendSubscribe(conn, rider);
     }
   }
 
@@ -296,7 +314,19 @@ export class FanwireClient extends Emitter<ClientEvents> implements Subscription
     this.emit("open", { url: conn.url });
     this.#scheduleLiveness(conn, this.#options.pingIntervalMs ?? 15_000);
     if (token !== undefined) this.#scheduleRefresh(conn, token, Date.now());
-    for (const sub of this.#subs.values()) this.#sendSubscribe(conn, sub);
+    // A keyed subscription T/K whose whole topic T the client also holds rides on T's stream instead of
+    // resuming on its own: two overlapping channels resuming side by side replay their records in two
+    // interleaved streams, and a partition's offsets would reach one subscription out of order (its later,
+    // lower offsets then look like duplicates). T's stream carries K's records in order (PROTOCOL.md §4.2).
+    for (const sub of this.#subs.values()) {
+      const topic = this.#subs.get(topicOf(sub.channel));
+      if (topic && canRideOn(sub, topic)) {
+        sub.ridingOn = topic;
+        sub.setState("subscribing");
+      } else {
+        this.#sendSubscribe(conn, sub);
+      }
+    }
     if (this.#subs.size === 0) this.#backoff.reset();
   }
 
@@ -437,7 +467,10 @@ export class FanwireClient extends Emitter<ClientEvents> implements Subscription
       p.reject(reason);
     }
     conn.pending.clear();
-    for (const sub of this.#subs.values()) if (sub.state === "live") sub.setState("subscribing");
+    for (const sub of this.#subs.values()) {
+      sub.ridingOn = undefined;
+      if (sub.state === "live") sub.setState("subscribing");
+    }
   }
 
   #scheduleReconnect(info: ReconnectInfo): void {
@@ -492,7 +525,10 @@ export class FanwireClient extends Emitter<ClientEvents> implements Subscription
         conn.subscribing--;
         if (this.#subs.get(sub.channel) !== sub) return; // unsubscribed meanwhile
         if (reply.result.case === "subscribed") {
-          sub.onSubscribed(reply.result.value.positions.map((p) => ({ partition: p.partition, offset: p.offset })));
+          const positions = reply.result.value.positions.map((p) => ({ partition: p.partition, offset: p.offset }));
+          sub.onSubscribed(positions);
+          // Every record of a rider's key at or below the topic's positions came on this ordered stream too.
+          for (const rider of this.#ridersOf(sub)) rider.onSubscribed(positions);
           if (conn.subscribing === 0) this.#backoff.reset(); // open and subscribed: the next failure starts over
         } else {
           const err = reply.result.case === "error"
@@ -508,6 +544,7 @@ export class FanwireClient extends Emitter<ClientEvents> implements Subscription
           }
           this.#subs.delete(sub.channel);
           sub.onRefused(err);
+          this.#subscribeRiders(conn, sub);
         }
       },
       () => {
@@ -617,4 +654,17 @@ function withToken(url: string, token: string): string {
   const u = new URL(url);
   u.searchParams.set("access_token", token);
   return u.toString();
+}
+
+function topicOf(channel: string): string {
+  const slash = channel.indexOf("/");
+  return slash < 0 ? channel : channel.slice(0, slash);
+}
+
+/** Whether keyed `sub` can resume on whole-topic `topic`'s stream: it asks nothing that stream does not give. */
+function canRideOn(sub: Subscription, topic: Subscription): boolean {
+  return sub !== topic && sub.channel.startsWith(topic.channel + "/")
+    && (topic.state === "live" || topic.state === "subscribing") && topic.subscribedOnce
+    && (sub.subscribedOnce || !(sub.options.snapshot ?? false))
+    && (sub.options.maxRate ?? 0) === (topic.options.maxRate ?? 0);
 }

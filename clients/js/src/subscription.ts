@@ -39,6 +39,8 @@ export class Subscription extends Emitter<SubscriptionEvents> implements AsyncIt
   /** Resolves at the first `subscribed` reply; rejects with the gateway's RequestError if it is refused. */
   readonly ready: Promise<void>;
 
+  /** @internal The whole-topic subscription whose stream this keyed one rides on for the current connection. */
+  ridingOn: Subscription | undefined;
   #state: SubscriptionState = "subscribing";
   #error: FanwireError | undefined;
   #subscribedOnce = false;

@@ -387,11 +387,26 @@ public final class FanwireClient implements AutoCloseable {
         reconnectTask = loop.schedule(this::connect, delayMs, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * A new connection: every subscription subscribes again (resuming), except a keyed one {@code T/K} whose
+     * whole-topic subscription {@code T} the client also holds. That one rides on {@code T}'s stream, which carries
+     * its records too: on the wire the connection holds no overlapping channels while they resume. Two overlapping
+     * channels resuming side by side would each replay its own records in order, but the two replays interleave,
+     * so one subscription would see a partition's offsets out of order and discard the later-sent lower ones as
+     * duplicates (PROTOCOL.md §4.2, overlapping channels).
+     */
     private void onOpen(Connection c) {
         connections++;
         setState(ClientState.OPEN);
         for (Subscription sub : subscriptions.values()) {
-            if (sub.isLive()) {
+            if (!sub.isLive()) {
+                continue;
+            }
+            Subscription topic = subscriptions.get(sub.topic());
+            if (topic != null && sub.canRideOn(topic)) {
+                sub.subscribing(c);
+                sub.ridingOn = topic;
+            } else {
                 sendSubscribe(c, sub);
             }
         }
@@ -504,13 +519,41 @@ public final class FanwireClient implements AutoCloseable {
             }
             if (reply.hasSubscribed()) {
                 sub.subscribed(c, reply.getSubscribed().getPositionsList());
+                for (Subscription rider : ridersOf(sub)) {
+                    // Everything of the key at or below the topic's positions reached it on this connection's
+                    // ordered stream too, so the topic's positions are the rider's as well.
+                    rider.subscribed(c, reply.getSubscribed().getPositionsList());
+                }
             } else {
                 subscriptions.remove(sub.channel(), sub);
                 FanwireException error = refusal(reply);
                 sub.refused(error);
                 reportError(error);
+                subscribeRiders(c, sub);
             }
         });
+    }
+
+    private List<Subscription> ridersOf(Subscription topic) {
+        List<Subscription> riders = new ArrayList<>();
+        for (Subscription sub : subscriptions.values()) {
+            if (sub.ridingOn == topic && sub.isLive()) {
+                riders.add(sub);
+            }
+        }
+        return riders;
+    }
+
+    /** {@code topic}'s stream is gone from {@code c} (refused, unsubscribed): its riders subscribe on their own. */
+    private void subscribeRiders(Connection c, Subscription topic) {
+        List<Subscription> riders = ridersOf(topic);
+        for (Subscription rider : riders) {
+            rider.ridingOn = null;
+            sendSubscribe(c, rider);
+        }
+        if (!riders.isEmpty()) {
+            c.channel.flush();
+        }
     }
 
     private void sendPublish(Connection c, PendingPublish pending) {
@@ -541,15 +584,21 @@ public final class FanwireClient implements AutoCloseable {
                 return;
             }
             boolean wasLive = sub.isLive();
+            boolean onTheWire = sub.ridingOn == null;
             subscriptions.remove(sub.channel(), sub);
             sub.closed(new NotConnectedException("CLOSED", "unsubscribed from " + sub.channel()));
             Connection c = connection;
-            if (!wasLive || c == null || !c.open) {
+            if (!wasLive || c == null || !c.open || !onTheWire) {
+                if (c != null && c.open) {
+                    subscribeRiders(c, sub);
+                }
                 done.complete(null);
                 return;
             }
             c.request(ClientFrame.newBuilder().setUnsubscribe(Unsubscribe.newBuilder().setChannel(sub.channel())),
                     true, reply -> done.complete(null));
+            // After the Unsubscribe, so that the riders' resumes never overlap the topic's stream on the wire.
+            subscribeRiders(c, sub);
         });
         return done;
     }

@@ -49,6 +49,11 @@ public final class Subscription {
      */
     private final List<Object> early = new ArrayList<>();
     private boolean subscribedOnce;
+    /**
+     * The whole-topic subscription whose stream this keyed one rides on for the connection being set up, or null
+     * when it has a Subscribe of its own ({@link FanwireClient#onOpen}).
+     */
+    Subscription ridingOn;
 
     Subscription(FanwireClient client, String channel, SubscribeOptions options, SubscriptionListener listener) {
         this.client = client;
@@ -153,6 +158,17 @@ public final class Subscription {
         return false;
     }
 
+    /**
+     * Whether this keyed subscription can resume on {@code topic}'s stream instead of a Subscribe of its own: it
+     * asks nothing that stream does not give (no first snapshot, the same max_rate), and the topic resumes (it was
+     * subscribed before, so its stream starts at its positions, which cover this one's). See
+     * {@link FanwireClient#onOpen}.
+     */
+    boolean canRideOn(Subscription topic) {
+        return topic != this && channel.startsWith(topic.channel + "/") && topic.isLive() && topic.subscribedOnce
+                && (subscribedOnce || !options.snapshot()) && options.maxRate() == topic.options.maxRate();
+    }
+
     /** The Subscribe for the next connection: a snapshot the first time if asked, a resume after that. */
     Subscribe subscribeRequest() {
         Subscribe.Builder subscribe = Subscribe.newBuilder().setChannel(channel);
@@ -213,6 +229,7 @@ public final class Subscription {
 
     /** The connection ended: resume on the next one. */
     void connectionEnded() {
+        ridingOn = null;
         if (isLive()) {
             activeOn = null;
             pendingOn = null;

@@ -567,6 +567,8 @@ class JavaClientConformanceIT {
         assertTrue(sub.positions().isEmpty());
         assertTrue(client.subscriptions().isEmpty());
         TestKafka.produce(topic, "k", "k:1");
+        // A live subscribe starts after what the node has read: wait until it has read k:1 (PROTOCOL.md §4 rule 4).
+        TestGateway.await("the node read k:1", () -> TestGateway.metric(node, "fanwire_records_consumed_total") >= 2);
         Recorder again = new Recorder();
         client.subscribe(topic + "/k", again).ready().get(20, TimeUnit.SECONDS);
         TestKafka.produce(topic, "k", "k:2");
