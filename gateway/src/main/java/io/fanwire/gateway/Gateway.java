@@ -189,6 +189,15 @@ public final class Gateway implements AutoCloseable {
         return !closing.get() && ingest.ready();
     }
 
+    /**
+     * Accepting WebSocket clients: the node knows the partitions of the served topics that exist and has loaded
+     * its snapshot topics. Until then upgrades get 503. Unlike {@link #ready} it stays true while a topic is
+     * missing or Kafka is unreachable.
+     */
+    public boolean serving() {
+        return ingest.startedServing();
+    }
+
     public GatewayConfig config() {
         return config;
     }

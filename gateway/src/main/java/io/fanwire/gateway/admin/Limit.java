@@ -27,7 +27,7 @@ public enum Limit {
     CHANNEL_LENGTH,
     /** A publish payload over {@code publish.max.payload.bytes}: LIMIT_EXCEEDED. */
     PAYLOAD_SIZE,
-    /** An upgrade before the node first became ready (it does not know its partitions yet): HTTP 503. */
+    /** An upgrade while the node is starting (partitions not known, snapshot topics not loaded): HTTP 503. */
     NOT_READY;
 
     /** The Prometheus label value. */

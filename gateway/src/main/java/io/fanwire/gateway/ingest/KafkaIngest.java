@@ -134,9 +134,10 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
     }
 
     /**
-     * True once the node has been {@link #ready} at least once: it knows every served partition and can answer a
-     * resume. Unlike {@link #ready} it stays true while Kafka is unreachable later, when connected clients keep
-     * their connections and new ones are still welcome (they get their records when Kafka is back).
+     * True once the node has assigned itself every partition of the served topics that exist and loaded the
+     * snapshot topics: it can answer a resume and a snapshot. Unlike {@link #ready} it stays true while a served
+     * topic is missing or Kafka is unreachable, when clients are still welcome (they get their records when the
+     * topic appears or Kafka is back).
      */
     public boolean startedServing() {
         return startedServing;
@@ -306,7 +307,7 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
 
     private void updateReady() {
         ready = topicsFound && reachable && loading.isEmpty();
-        if (ready) {
+        if (assignedOnce && loading.isEmpty()) {
             startedServing = true;
         }
     }

@@ -45,7 +45,7 @@ class PublishIT {
         raw.put("publish.enabled", "true");
         raw.put("publish.timeout.ms", String.valueOf(TIMEOUT_MS));
         // Not ready while a served topic is missing: that is the point; wait for the live topic instead.
-        try (Gateway gateway = Gateway.start(GatewayConfig.from(raw));
+        try (Gateway gateway = TestGateway.awaitServing(Gateway.start(GatewayConfig.from(raw)));
              WsTestClient bystander = WsTestClient.proto(TestGateway.wsUri(gateway));
              WsTestClient publisher = WsTestClient.json(TestGateway.wsUri(gateway))) {
             TestGateway.await("the live topic assigned", () -> {

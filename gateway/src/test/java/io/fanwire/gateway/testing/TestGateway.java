@@ -55,6 +55,17 @@ public final class TestGateway {
         return gateway;
     }
 
+    /** Waits until {@code gateway} accepts WebSocket clients (it may not be ready: a served topic may be missing). */
+    public static Gateway awaitServing(Gateway gateway) throws InterruptedException {
+        try {
+            await("gateway serving", gateway::serving);
+        } catch (AssertionError e) {
+            gateway.close();
+            throw e;
+        }
+        return gateway;
+    }
+
     public static Gateway start(List<String> topics) throws Exception {
         return start(topics, Map.of());
     }
