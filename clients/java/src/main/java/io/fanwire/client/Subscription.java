@@ -212,12 +212,13 @@ public final class Subscription {
         pendingOn = null;
         early.clear();
         setState(SubscriptionState.FAILED);
-        ready.completeExceptionally(error);
         try {
             listener.onError(error);
         } catch (RuntimeException e) {
             LOG.warn("listener of {} threw on an error", channel, e);
         }
+        // After the listener: whoever waits on ready() sees what the listener did with the refusal.
+        ready.completeExceptionally(error);
     }
 
     /** Merges positions the server gave (Subscribed, GoAway) with max. */
