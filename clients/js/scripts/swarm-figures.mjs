@@ -10,10 +10,9 @@
 //   npm run build && node --experimental-websocket scripts/swarm-figures.mjs [--clients 100] [--batches 30]
 //     [--batch-size 100] [--keys 20]
 // Needs gateway/target/fanwire.jar (or FANWIRE_JAR). Not part of npm test; run it alone on the machine.
-import { createServer } from "node:net";
 import { parseArgs } from "node:util";
 import { FanwireClient } from "../dist/index.js";
-import { RecordCheck, sleep, startBroker, startNode, stopAll, waitFor } from "../test/harness.mjs";
+import { freePort, RecordCheck, sleep, startBroker, startNode, stopAll, waitFor } from "../test/harness.mjs";
 
 const { values } = parseArgs({ options: {
   clients: { type: "string", default: "100" },
@@ -27,14 +26,6 @@ const TOPICS = ["swarmkill", "swarmdrain"];
 
 const t0 = Date.now();
 const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s]`, ...a);
-
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, "127.0.0.1", r));
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 try {
   const broker = await startBroker();

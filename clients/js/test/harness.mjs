@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { existsSync } from "node:fs";
+import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -233,4 +234,13 @@ export class RecordCheck {
   has(prefix, n) {
     return this.missing(prefix, n) === 0;
   }
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a node that must keep its address across a restart). */
+export async function freePort() {
+  const s = createServer();
+  await new Promise((r) => s.listen(0, "127.0.0.1", r));
+  const port = s.address().port;
+  await new Promise((r) => s.close(r));
+  return port;
 }

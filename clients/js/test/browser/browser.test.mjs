@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { sleep, startBroker, startNode, stopAll, token, waitFor, SECRET } from "../harness.mjs";
+import { freePort, sleep, startBroker, startNode, stopAll, token, waitFor, SECRET } from "../harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BUNDLE = path.join(here, "../../dist/fanwire.browser.js");
@@ -231,11 +231,3 @@ test("browser: FORBIDDEN subscribe and a bad URL are typed errors", T, async () 
   });
   assert.deepEqual(bad, ["InvalidUrlError", "INVALID_URL", true]);
 });
-
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, "127.0.0.1", r));
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
-}

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import {
   FanwireClient, AuthError, ProtocolError, RequestError, ConnectionError, InvalidUrlError,
 } from "../../dist/index.js";
-import { RecordCheck, sleep, startBroker, startNode, stopAll, token, waitFor } from "../harness.mjs";
+import { freePort, RecordCheck, sleep, startBroker, startNode, stopAll, token, waitFor } from "../harness.mjs";
 
 const TOPICS = "live,kill,drain,gap,snap,rate,unsub,pub,secret,alive,tok";
 const RULES = "subscribe secret* nobody;publish secret* nobody;any * anyone";
@@ -360,11 +360,3 @@ test("unknown subprotocol: a typed ProtocolError, attempts respect the backoff",
     server.close();
   }
 });
-
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, "127.0.0.1", r));
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
