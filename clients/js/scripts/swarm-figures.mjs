@@ -9,7 +9,7 @@
 //
 //   npm run build && node --experimental-websocket scripts/swarm-figures.mjs [--clients 100] [--batches 30]
 //     [--batch-size 100] [--keys 20]
-// Needs gateway/target/fanwire.jar (or FANWIRE_JAR). Not part of npm test; run it alone on the machine.
+// Needs gateway/target/fanwire.jar and dev/target/fanwire-dev.jar (or FANWIRE_JAR, FANWIRE_DEV_JAR). Not part of npm test; run it alone on the machine.
 import { parseArgs } from "node:util";
 import { FanwireClient } from "../dist/index.js";
 import { freePort, RecordCheck, sleep, startBroker, startNode, stopAll, waitFor } from "../test/harness.mjs";

@@ -1,7 +1,9 @@
-// Test harness: spawns REAL processes — the DevKafka broker and gateway nodes from fanwire.jar — on
+// Test harness: spawns REAL processes — the DevKafka broker (from fanwire-dev.jar) and gateway nodes (from the
+// production fanwire.jar) — on
 // loopback with ports chosen by the OS, and kills every child at the end, even when a test fails or the
 // runner is interrupted. Also: bounded waits, HS256 tokens, a record checker.
-//   FANWIRE_JAR  path of fanwire.jar (default ../../gateway/target/fanwire.jar, from clients/js)
+//   FANWIRE_JAR      path of fanwire.jar (default ../../gateway/target/fanwire.jar, from clients/js)
+//   FANWIRE_DEV_JAR  path of fanwire-dev.jar (default ../../dev/target/fanwire-dev.jar, from clients/js)
 //   JAVA         java executable (default: java on PATH)
 
 import { spawn } from "node:child_process";
@@ -14,6 +16,8 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const JAR = path.resolve(process.env.FANWIRE_JAR ?? path.join(here, "../../../gateway/target/fanwire.jar"));
+export const DEV_JAR = path.resolve(process.env.FANWIRE_DEV_JAR
+  ?? path.join(here, "../../../dev/target/fanwire-dev.jar"));
 export const JAVA = process.env.JAVA ?? "java";
 export const SECRET = "fanwire-js-client-tests-secret-0123456789";
 
@@ -45,9 +49,9 @@ function track(child, name) {
   return child;
 }
 
-function checkJar() {
-  if (!existsSync(JAR)) {
-    throw new Error(`${JAR} not found: build it (./mvnw -B -q -DskipTests package -pl gateway -am) or set FANWIRE_JAR`);
+function checkJar(jar = JAR, variable = "FANWIRE_JAR") {
+  if (!existsSync(jar)) {
+    throw new Error(`${jar} not found: build it (./mvnw -B -q -DskipTests package -pl dev -am) or set ${variable}`);
   }
 }
 
@@ -66,8 +70,8 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The DevKafka broker: `cmd(line)` sends one stdin command and resolves with its answer line. */
 export async function startBroker() {
-  checkJar();
-  const child = track(spawn(JAVA, ["-Xmx384m", "-cp", JAR, "io.fanwire.gateway.dev.DevKafka", "--port", "0"],
+  checkJar(DEV_JAR, "FANWIRE_DEV_JAR");
+  const child = track(spawn(JAVA, ["-Xmx384m", "-cp", DEV_JAR, "io.fanwire.broker.DevKafka", "--port", "0"],
     { stdio: ["pipe", "pipe", "pipe"] }), "DevKafka");
   const stderr = [];
   child.stderr.on("data", (d) => { stderr.push(d); if (stderr.length > 200) stderr.shift(); });

@@ -6,10 +6,10 @@ import io.fanwire.gateway.auth.AccessRules;
 import io.fanwire.gateway.auth.Authenticator;
 import io.fanwire.gateway.auth.TokenVerifier;
 import io.fanwire.gateway.auth.VerificationKeys;
+import io.fanwire.gateway.config.ConfigException;
+import io.fanwire.gateway.config.ConfigKeys;
 import io.fanwire.gateway.config.GatewayConfig;
 import io.fanwire.gateway.config.SecurityConfig;
-import io.fanwire.gateway.dev.DemoFeed;
-import io.fanwire.gateway.dev.EmbeddedKafkaBroker;
 import io.fanwire.gateway.fanout.Fanout;
 import io.fanwire.gateway.history.LastValues;
 import io.fanwire.gateway.history.RecordHistory;
@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The composition root: the one place that knows every package. {@link #start} wires configuration →
- * (dev: embedded broker and demo feed) → event loops → subscription tables → token keys and access rules →
+ * event loops → subscription tables → token keys and access rules →
  * ingest → fan-out → listeners.
  *
  * <p>The data path, from Kafka record to client frame:
@@ -60,8 +60,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #close} drains, then undoes {@link #start} in reverse order: readiness turns false, the listener
  * stops accepting, every client gets a {@code GoAway} with its resume positions and has {@code drain.grace.ms}
- * to reconnect elsewhere (then 1001), and the consumer, readers, listeners, loops and, in dev mode, the broker
- * stop. SIGTERM ({@code Main}) and {@code POST /drain} on the admin port both call it.
+ * to reconnect elsewhere (then 1001), and the consumer, readers, listeners and loops stop. SIGTERM ({@code Main}) and {@code POST /drain} on the admin port both call it.
  */
 public final class Gateway implements AutoCloseable {
 
@@ -69,8 +68,6 @@ public final class Gateway implements AutoCloseable {
     /** How long the last connections have to go once the drain's grace period is over. */
     private static final Duration GOODBYE_GRACE = Duration.ofSeconds(5);
     private static final String DRAINING = "draining";
-    /** Partitions of the dev-mode topics: quotes is the busy one. */
-    private static final Map<String, Integer> DEV_PARTITIONS = Map.of("quotes", 8, "trades", 4, "inbox", 4);
 
     private final GatewayConfig config;
     private final Deque<AutoCloseable> resources;
@@ -92,20 +89,18 @@ public final class Gateway implements AutoCloseable {
         this.closing = closing;
     }
 
-    /** Starts everything {@code config} asks for; on failure, stops what was started and rethrows. */
+    /**
+     * Starts everything {@code config} asks for; on failure, stops what was started and rethrows. The Kafka
+     * brokers must be named: dev mode's embedded broker and demo feed are started by the dev launcher
+     * ({@code fanwire-dev.jar}), which then passes {@link GatewayConfig#withBootstrapServers}.
+     */
     public static Gateway start(GatewayConfig config) throws Exception {
+        if (config.bootstrapServers() == null) {
+            throw new ConfigException(ConfigKeys.KAFKA_BOOTSTRAP + " is required: this is the production gateway."
+                    + " Dev mode, with its own Kafka broker and demo feed, is java -jar dev/target/fanwire-dev.jar");
+        }
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
-            if (config.dev()) {
-                EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(
-                        EmbeddedKafkaBroker.Options.defaults().withPort(config.devKafkaPort()));
-                resources.push(broker);
-                for (String topic : config.topics()) {
-                    broker.createTopic(topic, DEV_PARTITIONS.getOrDefault(topic, 1));
-                }
-                config = config.withBootstrapServers(broker.bootstrapServers());
-            }
-
             Transports transports = Transports.choose(config.transport());
             EventLoopGroup acceptor = transports.newGroup(1, "fanwire-accept");
             resources.push(() -> acceptor.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
@@ -171,10 +166,6 @@ public final class Gateway implements AutoCloseable {
                     config.security().adminToken(), security.tls() && security.adminTls() ? tls : null, drain);
             resources.push(adminServer);
 
-            if (config.dev() && config.devFeedRate() > 0) {
-                resources.push(DemoFeed.start(config.bootstrapServers(), config.devFeedRate(),
-                        config.devFeedSymbols()));
-            }
             Gateway gateway = new Gateway(config, resources, webSocketServer, adminServer, ingest, metrics, closing);
             self.complete(gateway);
             return gateway;

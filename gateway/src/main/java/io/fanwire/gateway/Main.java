@@ -5,6 +5,7 @@ import io.fanwire.gateway.config.ConfigLoader;
 import io.fanwire.gateway.config.ConfigReference;
 import io.fanwire.gateway.config.GatewayConfig;
 import java.util.Arrays;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -13,6 +14,9 @@ import sun.misc.Signal;
  * The command line: {@code java -jar fanwire.jar [flags]} ({@code --help} lists them). Starts a
  * {@link Gateway}, drains and stops it on SIGTERM, SIGINT or {@code POST /drain}, then exits 0. Exit
  * status 2 means the configuration was rejected; 1 means the gateway could not start.
+ *
+ * <p>The dev launcher ({@code fanwire-dev.jar}, module {@code dev}) uses {@link #configuration} and
+ * {@link #serve} too: it starts its broker between the two.
  */
 public final class Main {
 
@@ -21,33 +25,44 @@ public final class Main {
     private Main() {
     }
 
-    public static void main(String[] args) throws InterruptedException {
-        GatewayConfig config;
+    public static void main(String[] args) {
+        configuration(args).ifPresent(config -> System.exit(serve(config)));
+    }
+
+    /**
+     * The configuration from {@code args} and the environment. Empty after printing {@code --help}; exits with
+     * status 2 after printing why the configuration was rejected.
+     */
+    public static Optional<GatewayConfig> configuration(String[] args) {
         try {
             ConfigLoader.CommandLine commandLine = ConfigLoader.parse(Arrays.asList(args));
             if (commandLine.help()) {
                 System.out.print(ConfigReference.help());
-                return;
+                return Optional.empty();
             }
-            config = ConfigLoader.load(commandLine, System.getenv());
+            return Optional.of(ConfigLoader.load(commandLine, System.getenv()));
         } catch (ConfigException e) {
             System.err.println("fanwire: " + e.getMessage());
             System.exit(2);
-            return;
+            return Optional.empty();
         }
+    }
 
+    /**
+     * Starts a gateway with {@code config} and blocks until it has drained and stopped (SIGTERM, SIGINT or
+     * {@code POST /drain}). Returns the process's exit status: 0 after a clean stop, 2 for a configuration
+     * that could only be rejected while starting (access rules, key files), 1 for any other start failure.
+     */
+    public static int serve(GatewayConfig config) {
         Gateway gateway;
         try {
             gateway = Gateway.start(config);
         } catch (ConfigException e) {
-            // Some settings (access rules, key files) can only be checked while starting.
             System.err.println("fanwire: " + e.getMessage());
-            System.exit(2);
-            return;
+            return 2;
         } catch (Exception e) {
             log.error("could not start: {}", e.getMessage(), e);
-            System.exit(1);
-            return;
+            return 1;
         }
         GatewayConfig running = gateway.config();
         boolean tls = running.security().tls();
@@ -63,6 +78,6 @@ public final class Main {
         Signal.handle(new Signal("TERM"), signal -> gateway.drainInBackground());
         Signal.handle(new Signal("INT"), signal -> gateway.drainInBackground());
         gateway.closed().join();
-        System.exit(0);
+        return 0;
     }
 }

@@ -1,6 +1,6 @@
 package io.fanwire.benchmarks.e2e;
 
-import io.fanwire.gateway.dev.EmbeddedKafkaBroker;
+import io.fanwire.broker.EmbeddedKafkaBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,7 +2,7 @@ package io.fanwire.benchmarks.soak;
 
 import io.fanwire.gateway.Gateway;
 import io.fanwire.gateway.config.GatewayConfig;
-import io.fanwire.gateway.dev.EmbeddedKafkaBroker;
+import io.fanwire.broker.EmbeddedKafkaBroker;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;

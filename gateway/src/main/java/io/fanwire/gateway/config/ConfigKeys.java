@@ -20,14 +20,15 @@ public final class ConfigKeys {
 
     /** Keys with this prefix are Kafka client properties. */
     public static final String KAFKA_PREFIX = "kafka.";
-    /** The Kafka property that names the brokers; when it is unset the gateway runs in dev mode. */
+    /** The Kafka property that names the brokers; when it is unset, dev mode (only fanwire-dev.jar has it). */
     public static final String KAFKA_BOOTSTRAP = KAFKA_PREFIX + "bootstrap.servers";
 
     private static final int MAX_PORT = 65_535;
 
     public static final ConfigKey DEV = ConfigKey.of("dev", BOOLEAN, null,
-            "Start an embedded Kafka broker, create the demo topics and run the demo feed. "
-                    + "Default: true when kafka.bootstrap.servers is unset, false otherwise.");
+            "Start an embedded Kafka broker, create the demo topics and run the demo feed: only the dev jar "
+                    + "(dev/target/fanwire-dev.jar) can; the production jar refuses to start without "
+                    + "kafka.bootstrap.servers. Default: true when kafka.bootstrap.servers is unset, false otherwise.");
     public static final ConfigKey TOPICS = ConfigKey.of("topics", LIST, null,
             "The Kafka topics this gateway serves, comma-separated. Clients can subscribe to these only. "
                     + "Default: quotes,trades,inbox in dev mode; required otherwise.");

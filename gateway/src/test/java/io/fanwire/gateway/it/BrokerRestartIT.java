@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.fanwire.gateway.Gateway;
-import io.fanwire.gateway.dev.EmbeddedKafkaBroker;
+import io.fanwire.broker.EmbeddedKafkaBroker;
 import io.fanwire.gateway.testing.SequenceProducer;
 import io.fanwire.gateway.testing.TestGateway;
 import io.fanwire.gateway.testing.VerifiedClient;

@@ -1,4 +1,4 @@
-package io.fanwire.gateway.dev;
+package io.fanwire.dev;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.fanwire.gateway.dev;
+package io.fanwire.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -16,13 +16,16 @@ import java.util.Properties;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
-import io.fanwire.gateway.testing.TestKafka;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -33,15 +36,26 @@ class EmbeddedKafkaBrokerTest {
 
     @Test
     @Timeout(120)
-    void keyedRecordsAreReadBackFromThePartitionsTheyWereWrittenTo() {
+    void keyedRecordsAreReadBackFromThePartitionsTheyWereWrittenTo() throws Exception {
         String topic = "embedded-kafka-broker-test-round-trip";
-        TestKafka.createTopic(topic, PARTITIONS);
-        Map<String, RecordMetadata> written = new HashMap<>();
-        for (int i = 0; i < RECORDS; i++) {
-            written.put("key-" + i, TestKafka.produce(topic, "key-" + i, "value-" + i));
-        }
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults().withPort(0))) {
+            broker.createTopic(topic, PARTITIONS);
+            Map<String, RecordMetadata> written = new HashMap<>();
+            Properties p = new Properties();
+            p.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+            try (KafkaProducer<String, String> producer =
+                         new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+                for (int i = 0; i < RECORDS; i++) {
+                    written.put("key-" + i, producer.send(new ProducerRecord<>(topic, "key-" + i, "value-" + i)).get());
+                }
+            }
 
-        List<ConsumerRecord<String, String>> read = readAll(topic, Duration.ofSeconds(30));
+            List<ConsumerRecord<String, String>> read = readAll(broker.bootstrapServers(), topic, Duration.ofSeconds(30));
+            check(written, read);
+        }
+    }
+
+    private static void check(Map<String, RecordMetadata> written, List<ConsumerRecord<String, String>> read) {
 
         assertEquals(RECORDS, read.size());
         for (ConsumerRecord<String, String> record : read) {
@@ -69,9 +83,10 @@ class EmbeddedKafkaBrokerTest {
         }
     }
 
-    private static List<ConsumerRecord<String, String>> readAll(String topic, Duration timeout) {
+    private static List<ConsumerRecord<String, String>> readAll(String bootstrapServers, String topic,
+                                                               Duration timeout) {
         Properties p = new Properties();
-        p.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
+        p.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.setProperty(ConsumerConfig.CLIENT_ID_CONFIG, "embedded-kafka-broker-test");
         List<TopicPartition> partitions = IntStream.range(0, PARTITIONS)
                 .mapToObj(partition -> new TopicPartition(topic, partition))

@@ -1,4 +1,4 @@
-package io.fanwire.gateway.dev;
+package io.fanwire.broker;
 
 import java.io.BufferedReader;
 import java.io.File;

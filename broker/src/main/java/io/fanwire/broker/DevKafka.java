@@ -1,4 +1,4 @@
-package io.fanwire.gateway.dev;
+package io.fanwire.broker;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -35,7 +35,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * and deletes its data. Logs go to stderr, so stdout holds only answers.
  *
  * <pre>
- * java -cp fanwire.jar io.fanwire.gateway.dev.DevKafka [--port 0] [--dir DIR]
+ * java -cp fanwire.jar io.fanwire.broker.DevKafka [--port 0] [--dir DIR]
  *   create TOPIC PARTITIONS [compact]   → OK
  *   produce TOPIC KEY|- VALUE...         → OK PARTITION OFFSET   (key "-": no key; value: rest of the line)
  *   produce-n TOPIC N KEYS PREFIX        → OK N   (values {"seq":I,"k":"kX","p":"PREFIX"}, keys k0.. round robin)
