@@ -26,10 +26,13 @@ import org.slf4j.LoggerFactory;
  * storage directory if it is new, then runs a combined KRaft broker and controller in this
  * process until the parent goes away.
  *
- * <p>Usage: {@code KafkaBrokerMain WORK_DIR [--delete-on-exit]}. {@code WORK_DIR} holds
- * {@value #SERVER_PROPERTIES} (written by the parent) and the storage directory named by its
- * {@code log.dirs}. With {@code --delete-on-exit} the child deletes {@code WORK_DIR} after the
- * broker stopped, so that a temporary directory does not outlive a parent that was killed.
+ * <p>Usage: {@code KafkaBrokerMain WORK_DIR [--delete-on-exit] [--detached] [--cluster-id ID]}.
+ * {@code WORK_DIR} holds {@value #SERVER_PROPERTIES} (written by the parent) and the storage directory
+ * named by its {@code log.dirs}. With {@code --delete-on-exit} the child deletes {@code WORK_DIR} after
+ * the broker stopped, so that a temporary directory does not outlive a parent that was killed.
+ * {@code --detached} is for a broker that outlives the script that started it ({@code deploy/local/cluster}):
+ * it does not watch stdin and stops on SIGTERM only. {@code --cluster-id} formats a new storage directory
+ * with that id instead of a random one: the nodes of one multi-node cluster must share it.
  *
  * <p>Threads: {@code main} formats and starts the server, then waits for it to stop;
  * {@code fanwire-parent-watch} reads stdin, a pipe from the parent, and on end of file (the
@@ -46,6 +49,8 @@ public final class KafkaBrokerMain {
     /** Created once the broker serves requests, removed when it stops. */
     static final String READY_FILE = "broker.ready";
     static final String DELETE_ON_EXIT = "--delete-on-exit";
+    static final String DETACHED = "--detached";
+    static final String CLUSTER_ID = "--cluster-id";
     static final int EXIT_FAILURE = 1;
     static final int EXIT_PORT_IN_USE = 3;
     /** Longer than a clean stop of a single idle node, shorter than the parent's close timeout. */
@@ -57,23 +62,40 @@ public final class KafkaBrokerMain {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length < 1 || args.length > 2 || (args.length == 2 && !args[1].equals(DELETE_ON_EXIT))) {
-            System.err.println("usage: KafkaBrokerMain WORK_DIR [" + DELETE_ON_EXIT + "]");
-            System.exit(2);
+        if (args.length < 1) {
+            usage();
         }
         Path workDir = Path.of(args[0]);
-        boolean deleteOnExit = args.length == 2;
+        boolean deleteOnExit = false;
+        boolean detached = false;
+        String clusterId = Uuid.randomUuid().toString();
+        for (int i = 1; i < args.length; i++) {
+            switch (args[i]) {
+                case DELETE_ON_EXIT -> deleteOnExit = true;
+                case DETACHED -> detached = true;
+                case CLUSTER_ID -> {
+                    if (++i == args.length) {
+                        usage();
+                    }
+                    clusterId = args[i];
+                }
+                default -> usage();
+            }
+        }
 
         Properties properties = new Properties();
         try (Reader reader = Files.newBufferedReader(workDir.resolve(SERVER_PROPERTIES))) {
             properties.load(reader);
         }
-        formatIfNew(workDir.resolve(SERVER_PROPERTIES), Path.of(properties.getProperty("log.dirs")));
+        formatIfNew(workDir.resolve(SERVER_PROPERTIES), Path.of(properties.getProperty("log.dirs")), clusterId);
 
         KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(properties, false), Time.SYSTEM);
+        boolean deleteWorkDir = deleteOnExit;
         Runtime.getRuntime().addShutdownHook(
-                new Thread(() -> stop(server, workDir, deleteOnExit), "kafka-shutdown-hook"));
-        watchParent(System.in);
+                new Thread(() -> stop(server, workDir, deleteWorkDir), "kafka-shutdown-hook"));
+        if (!detached) {
+            watchParent(System.in);
+        }
 
         try {
             server.startup();
@@ -97,13 +119,13 @@ public final class KafkaBrokerMain {
      * Kafka's {@code Formatter} class would also do, but its module is only on the runtime
      * classpath of {@code kafka_2.13}; the tool's entry point is on the compile classpath.
      */
-    private static void formatIfNew(Path serverProperties, Path dataDir) {
+    private static void formatIfNew(Path serverProperties, Path dataDir, String clusterId) {
         if (Files.exists(dataDir.resolve("meta.properties"))) {
             log.info("{} is formatted already", dataDir);
             return;
         }
         String[] args = {"format", "--config", serverProperties.toString(),
-                "--cluster-id", Uuid.randomUuid().toString()};
+                "--cluster-id", clusterId};
         int exitCode;
         try {
             exitCode = StorageTool.execute(args, System.out);
@@ -115,6 +137,12 @@ public final class KafkaBrokerMain {
             log.error("kafka-storage {} exited with code {}", String.join(" ", args), exitCode);
             Runtime.getRuntime().halt(EXIT_FAILURE);
         }
+    }
+
+    private static void usage() {
+        System.err.println("usage: KafkaBrokerMain WORK_DIR [" + DELETE_ON_EXIT + "] [" + DETACHED + "] ["
+                + CLUSTER_ID + " ID]");
+        System.exit(2);
     }
 
     /** The parent polls for this file: cheaper and quicker to notice than retrying a Kafka client. */

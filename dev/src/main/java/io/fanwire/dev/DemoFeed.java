@@ -72,6 +72,22 @@ public final class DemoFeed implements AutoCloseable {
         return feed;
     }
 
+    /**
+     * The feed on its own, for a Kafka cluster started elsewhere ({@code deploy/local/cluster}):
+     * {@code DemoFeed BOOTSTRAP [RATE [SYMBOLS]]}. Runs until SIGTERM or SIGINT.
+     */
+    public static void main(String[] args) throws InterruptedException {
+        if (args.length < 1 || args.length > 3) {
+            System.err.println("usage: DemoFeed BOOTSTRAP [RATE [SYMBOLS]]");
+            System.exit(2);
+        }
+        int rate = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+        int symbols = args.length > 2 ? Integer.parseInt(args[2]) : 50;
+        DemoFeed feed = start(args[0], rate, symbols);
+        Runtime.getRuntime().addShutdownHook(new Thread(feed::close, "fanwire-demo-feed-stop"));
+        Thread.currentThread().join();
+    }
+
     static List<String> symbols(int count) {
         List<String> names = new ArrayList<>(SYMBOLS.subList(0, Math.min(count, SYMBOLS.size())));
         for (int i = names.size(); i < count; i++) {
