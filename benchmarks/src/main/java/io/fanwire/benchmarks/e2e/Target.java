@@ -85,7 +85,10 @@ final class Target implements AutoCloseable {
                     "--io-threads", Integer.toString(ioThreads),
                     // The swarm's clients carry no token; production mode would refuse them. Thousands of
                     // them share each source address, past the per-address default.
-                    "--auth-anonymous", "true", "--ws-max-connections-per-address", "100000"));
+                    "--auth-anonymous", "true", "--ws-max-connections-per-address", "100000",
+                    // Market data: a slow client keeps the newest quote per key, as the peers do (and as the
+                    // figures in benchmarks/README.md were measured); the gateway's default is disconnect.
+                    "--slow-consumer-policy", "*=conflate"));
             // Ports 0: Fanwire binds free ports itself and logs them, so no other process can take them first.
             process = ChildProcess.start("fanwire", command, Map.of(), repo);
             int wsPort = listenerPort(process, "WebSocket listener on");

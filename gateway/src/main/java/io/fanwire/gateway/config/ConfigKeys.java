@@ -70,12 +70,14 @@ public final class ConfigKeys {
                     + "which grows it as needed (Linux: up to net.ipv4.tcp_wmem's maximum, often 4 MiB). A fixed "
                     + "size bounds the kernel memory a client that stops reading can hold, and makes it count as "
                     + "behind sooner; too small limits throughput to distant clients.");
-    public static final ConfigKey SLOW_CONSUMER_POLICY = ConfigKey.of("slow.consumer.policy", STRING, "*=conflate",
+    public static final ConfigKey SLOW_CONSUMER_POLICY = ConfigKey.of("slow.consumer.policy", STRING, null,
             "What a connection above ws.write.buffer.high.bytes gets, per topic or channel: comma-separated "
                     + "pattern=policy rules, first match wins, e.g. quotes*=conflate,inbox=disconnect,*=drop. "
-                    + "Policies: conflate (newest record per key until it drains), drop (then a Gap), disconnect "
-                    + "(GoAway, close 1008). A pattern without '/' matches the topic, one with '/' the channel "
-                    + "TOPIC/KEY; '*' matches anything. Unmatched records are conflated.");
+                    + "Policies: conflate (newest record per key until it drains; for latest-value topics), drop "
+                    + "(then a Gap), disconnect (GoAway with the client's positions, close 1008: a resuming client "
+                    + "loses nothing). A pattern without '/' matches the topic, one with '/' the channel "
+                    + "TOPIC/KEY; '*' matches anything. Unmatched records get disconnect. "
+                    + "Default: quotes=conflate,*=disconnect in dev mode; *=disconnect otherwise.");
     public static final ConfigKey WS_MAX_CONNECTIONS = ConfigKey.ranged("ws.max.connections", INT, "50000", 1,
             Integer.MAX_VALUE, "Most TCP connections the WebSocket listener holds at once (upgraded or not). "
                     + "Past it a new connection is closed as soon as it is accepted.");

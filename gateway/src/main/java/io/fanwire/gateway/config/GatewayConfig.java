@@ -63,6 +63,10 @@ public record GatewayConfig(
     public static final List<String> DEV_SNAPSHOT_TOPICS = List.of("quotes");
     /** Dev mode's payload formats, unless {@code payload.formats} says otherwise: the demo feed writes JSON. */
     public static final String DEV_PAYLOAD_FORMATS = "quotes=json,trades=json";
+    /** The slow-consumer policy outside dev mode, unless configured: lossless, the client resumes. */
+    public static final String DEFAULT_SLOW_CONSUMER_POLICY = "*=disconnect";
+    /** Dev mode's slow-consumer policy: the quotes board is latest-value data; every other record matters. */
+    public static final String DEV_SLOW_CONSUMER_POLICY = "quotes=conflate,*=disconnect";
 
     /** Socket transport choice. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -155,7 +159,8 @@ public record GatewayConfig(
                 (Integer) values.get(WS_WRITE_BUFFER_HIGH_BYTES.name()),
                 (Long) values.get(WS_MAX_PENDING_BYTES.name()),
                 (Integer) values.get(WS_SEND_BUFFER_BYTES.name()),
-                parsePolicies((String) values.get(SLOW_CONSUMER_POLICY.name())),
+                parsePolicies((String) values.getOrDefault(SLOW_CONSUMER_POLICY.name(),
+                        dev && topics.equals(DEV_TOPICS) ? DEV_SLOW_CONSUMER_POLICY : DEFAULT_SLOW_CONSUMER_POLICY)),
                 (Integer) values.get(IO_THREADS.name()),
                 parseTransport(transport),
                 (Integer) values.get(ADMIN_PORT.name()),

@@ -9,7 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Which {@link SlowConsumerPolicy} applies to which records: an ordered list of {@code pattern=policy} rules,
  * as written in {@code slow.consumer.policy}, for example {@code quotes*=conflate,inbox=disconnect,*=drop}.
  *
- * <p>The first rule whose pattern matches wins; a record no rule matches gets {@link SlowConsumerPolicy#CONFLATE}.
+ * <p>The first rule whose pattern matches wins; a record no rule matches gets {@link SlowConsumerPolicy#DISCONNECT},
+ * the lossless choice: the client resumes from the positions of its {@code GoAway}.
  * A pattern without {@code /} is matched against the record's topic; a pattern with {@code /} against its
  * channel, {@code TOPIC/KEY} ({@code TOPIC} for a keyless record). {@code *} matches any run of characters,
  * {@code /} included; every other character matches itself.
@@ -77,7 +78,7 @@ public final class SlowConsumerPolicies {
                 return rule.policy;
             }
         }
-        return SlowConsumerPolicy.CONFLATE;
+        return SlowConsumerPolicy.DISCONNECT;
     }
 
     /** The rules in configuration syntax. */

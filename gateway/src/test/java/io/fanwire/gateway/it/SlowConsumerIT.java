@@ -13,6 +13,7 @@ import io.fanwire.gateway.testing.TestProducer;
 import io.fanwire.gateway.testing.WsTestClient;
 import io.fanwire.protocol.v1.Gap;
 import io.fanwire.protocol.v1.Message;
+import io.fanwire.protocol.v1.Position;
 import io.fanwire.protocol.v1.ServerFrame;
 import java.util.HashMap;
 import java.util.List;
@@ -66,6 +67,68 @@ class SlowConsumerIT {
             assertEquals(RECORDS, healthy.awaitMessages(RECORDS).size());
             TestGateway.await("frozen connection gone", () -> gateway.metrics().connections() == 1);
             assertEquals(0, TestGateway.metric(gateway, "fanwire_records_dropped_total"));
+        }
+    }
+
+    /**
+     * The default policy is lossless: an inbox client that stops reading gets a GoAway with its positions and is
+     * closed; reconnecting from those positions, it receives every record it had not read, once, in order. Under
+     * the old default, conflate, it kept only the newest record of its key.
+     */
+    @Test
+    void aSlowInboxClientUnderTheDefaultsResumesAndGetsEveryRecord() throws Exception {
+        TestKafka.createTopic(topic, 1);
+        Map<String, String> defaults = new HashMap<>(settings("*=unused", 16 << 20));
+        defaults.remove("slow.consumer.policy");
+        try (Gateway gateway = TestGateway.start(List.of(topic), defaults);
+             TestProducer producer = new TestProducer();
+             RawWebSocket frozen = subscribedFrozenClient(gateway)) {
+            TestGateway.await("subscribed", () -> gateway.metrics().subscriptions() == 1);
+            produce(producer, i -> "alice", RECORDS);
+            TestGateway.await("slow inbox client disconnected",
+                    () -> TestGateway.metric(gateway, "fanwire_slow_consumer_disconnects_total") == 1);
+            assertEquals(0, TestGateway.metric(gateway, "fanwire_records_conflated_total"));
+
+            // What it had read, then where it resumes: from its GoAway's positions, as a client does, or, if the
+            // gateway cut the connection (a second after its close frame) before the GoAway got through, from the
+            // last record it read whole.
+            List<RawWebSocket.Frame> frames = new java.util.ArrayList<>();
+            RawWebSocket.Frame frame;
+            while ((frame = frozen.readFrame()) != null && frame.opcode() != 0x8) {
+                frames.add(frame);
+            }
+            List<Integer> seen = new java.util.ArrayList<>();
+            List<Position> resumeFrom = null;
+            long lastOffset = -1;
+            for (RawWebSocket.Frame data : frames) {
+                ServerFrame server;
+                try {
+                    server = data.serverFrame();
+                } catch (java.io.IOException cut) {
+                    break; // the last frame, cut short with the connection
+                }
+                if (server.hasMessage()) {
+                    seen.add(seqOf(server.getMessage()));
+                    lastOffset = server.getMessage().getOffset();
+                } else if (server.hasGoAway()) {
+                    assertEquals("slow consumer", server.getGoAway().getReason());
+                    resumeFrom = server.getGoAway().getResumeFromList();
+                }
+            }
+            if (resumeFrom == null) {
+                resumeFrom = List.of(Position.newBuilder().setPartition(0).setOffset(lastOffset).build());
+            }
+            assertTrue(seen.size() < RECORDS, "the frozen client fell behind: read " + seen.size());
+
+            try (WsTestClient resumed = WsTestClient.proto(TestGateway.wsUri(gateway))) {
+                resumed.resume(topic, resumeFrom);
+                for (Message message : resumed.awaitMessages(RECORDS - seen.size())) {
+                    seen.add(seqOf(message));
+                }
+            }
+            for (int i = 0; i < RECORDS; i++) {
+                assertEquals(i, seen.get(i), "record " + i + " once, in order, across the resume");
+            }
         }
     }
 

@@ -32,8 +32,8 @@ class SlowConsumerPoliciesTest {
     }
 
     @Test
-    void unmatchedRecordsAreConflated() {
-        assertEquals(CONFLATE, SlowConsumerPolicies.parse("inbox=drop").policyFor("quotes", "AAPL"));
+    void unmatchedRecordsGetTheLosslessDisconnect() {
+        assertEquals(DISCONNECT, SlowConsumerPolicies.parse("inbox=drop").policyFor("quotes", "AAPL"));
     }
 
     @Test
