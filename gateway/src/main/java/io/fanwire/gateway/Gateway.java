@@ -152,7 +152,7 @@ public final class Gateway implements AutoCloseable {
             WebSocketServer webSocketServer = WebSocketServer.bind(new WebSocketServer.Settings(
                     config.bindAddress(), config.port(), config.wsPath(), config.maxFrameBytes(),
                     config.writeBufferLowBytes(), config.writeBufferHighBytes(),
-                    config.sendBufferBytes(), tls),
+                    config.sendBufferBytes(), tls, config.proxyProtocol()),
                     transports, acceptor, workers, services);
             resources.push(webSocketServer);
             metrics.outboundPendingSource(webSocketServer::outboundPendingBytes);

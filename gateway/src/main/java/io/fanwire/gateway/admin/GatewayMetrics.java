@@ -37,6 +37,7 @@ public final class GatewayMetrics {
     private volatile LongSupplier outboundPending = () -> 0;
     private volatile LongSupplier payloadFallbacks = () -> 0;
     private final LongAdder[] limitsExceeded = adders(Limit.values().length);
+    private final LongAdder[] proxyRejections = adders(ProxyRejection.values().length);
 
     public void connectionOpened() {
         connections.incrementAndGet();
@@ -107,6 +108,11 @@ public final class GatewayMetrics {
 
     public void limitExceeded(Limit limit) {
         limitsExceeded[limit.ordinal()].increment();
+    }
+
+    /** A connection closed because it did not start with a valid PROXY protocol header. */
+    public void proxyRejected(ProxyRejection reason) {
+        proxyRejections[reason.ordinal()].increment();
     }
 
     /** Where {@code fanwire_consumer_lag} comes from: partition ("topic-N") to records behind the log end. */
@@ -185,6 +191,13 @@ public final class GatewayMetrics {
         for (Limit limit : Limit.values()) {
             out.append("fanwire_limit_exceeded_total{limit=\"").append(limit.label()).append("\"} ")
                     .append(limitsExceeded[limit.ordinal()].sum()).append('\n');
+        }
+        out.append("# HELP fanwire_proxy_protocol_rejected_total Connections closed because they did not start "
+                + "with a valid PROXY protocol header (ws.proxy.protocol), by reason.\n"
+                + "# TYPE fanwire_proxy_protocol_rejected_total counter\n");
+        for (ProxyRejection reason : ProxyRejection.values()) {
+            out.append("fanwire_proxy_protocol_rejected_total{reason=\"").append(reason.label()).append("\"} ")
+                    .append(proxyRejections[reason.ordinal()].sum()).append('\n');
         }
         out.append("# HELP fanwire_consumer_lag Records between the gateway's position and the log end.\n")
                 .append("# TYPE fanwire_consumer_lag gauge\n");

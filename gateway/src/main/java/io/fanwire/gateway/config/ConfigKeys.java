@@ -85,11 +85,18 @@ public final class ConfigKeys {
             "ws.max.connections.per.address", INT, "1000", 1, Integer.MAX_VALUE,
             "Most TCP connections from one source IP address at once. Past it a new connection from that address "
                     + "is closed as soon as it is accepted. Raise it when many clients share an address: NAT, or a "
-                    + "load balancer that proxies TCP without keeping client addresses.");
+                    + "load balancer that proxies TCP without keeping client addresses (see ws.proxy.protocol).");
     public static final ConfigKey WS_HANDSHAKE_TIMEOUT_MS = ConfigKey.ranged("ws.handshake.timeout.ms", LONG,
             "10000", 100, Long.MAX_VALUE,
             "A connection that has not completed its WebSocket upgrade this long after it was accepted is closed "
                     + "(slow or idle HTTP clients, slowloris).");
+    public static final ConfigKey WS_PROXY_PROTOCOL = ConfigKey.of("ws.proxy.protocol", BOOLEAN, "false",
+            "Read a PROXY protocol header (version 1 or 2, as HAProxy's send-proxy-v2 sends) at the start of every "
+                    + "WebSocket connection, and count, limit and log the connection by the client address it "
+                    + "names instead of the load balancer's. A connection without a valid header within "
+                    + "ws.handshake.timeout.ms is closed. Turn it on only when the WebSocket port can be reached "
+                    + "through the balancer alone: anyone who can connect directly could claim any address. The "
+                    + "admin port never reads the header.");
     public static final ConfigKey WS_ALLOWED_ORIGINS = ConfigKey.of("ws.allowed.origins", LIST, "*",
             "Origins (scheme://host[:port]) whose browser pages may open WebSockets, comma-separated; * allows "
                     + "any. An upgrade with another Origin header gets HTTP 403; requests without one (non-browser "
@@ -205,7 +212,8 @@ public final class ConfigKeys {
             DEV, TOPICS, PORT, BIND_ADDRESS, WS_PATH, WS_MAX_FRAME_BYTES, WS_MAX_CHANNEL_LENGTH,
             WS_MAX_SUBSCRIPTIONS, WS_IDLE_TIMEOUT_MS, WS_PING_INTERVAL_MS, WS_WRITE_BUFFER_LOW_BYTES,
             WS_WRITE_BUFFER_HIGH_BYTES, WS_MAX_PENDING_BYTES, WS_SEND_BUFFER_BYTES, SLOW_CONSUMER_POLICY,
-            WS_MAX_CONNECTIONS, WS_MAX_CONNECTIONS_PER_ADDRESS, WS_HANDSHAKE_TIMEOUT_MS, WS_ALLOWED_ORIGINS,
+            WS_MAX_CONNECTIONS, WS_MAX_CONNECTIONS_PER_ADDRESS, WS_HANDSHAKE_TIMEOUT_MS, WS_PROXY_PROTOCOL,
+            WS_ALLOWED_ORIGINS,
             WS_CLIENT_FRAMES_PER_SECOND, WS_CLIENT_FRAMES_BURST, IO_THREADS, TRANSPORT, ADMIN_PORT,
             ADMIN_BIND_ADDRESS, ADMIN_TOKEN, TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS, AUTH_ANONYMOUS, AUTH_HS256_SECRET, AUTH_PUBLIC_KEY_FILE,
             AUTH_JWKS_FILE, AUTH_JWKS_RELOAD_MS, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_CLOCK_SKEW_MS, AUTH_RULES,

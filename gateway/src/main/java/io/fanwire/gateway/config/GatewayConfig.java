@@ -15,6 +15,8 @@ import java.util.TreeMap;
  * gateway at start-up with one line that names the key. Built from raw strings by {@link #from(Map)};
  * where the strings come from (file, environment, flags) is {@link ConfigLoader}'s business.
  *
+ * @param proxyProtocol whether every WebSocket connection starts with a PROXY protocol header
+ *     ({@code ws.proxy.protocol})
  * @param kafka Kafka client properties, {@code kafka.} prefix removed (for example {@code bootstrap.servers})
  * @param security authentication, access rules and the admin token
  * @param limits connection, rate, origin and payload limits
@@ -24,6 +26,7 @@ public record GatewayConfig(
         List<String> topics,
         int port,
         String bindAddress,
+        boolean proxyProtocol,
         String wsPath,
         int maxFrameBytes,
         int maxChannelLength,
@@ -149,6 +152,7 @@ public record GatewayConfig(
                 topics,
                 (Integer) values.get(PORT.name()),
                 (String) values.get(BIND_ADDRESS.name()),
+                (Boolean) values.get(WS_PROXY_PROTOCOL.name()),
                 (String) values.get(WS_PATH.name()),
                 (Integer) values.get(WS_MAX_FRAME_BYTES.name()),
                 (Integer) values.get(WS_MAX_CHANNEL_LENGTH.name()),
@@ -247,7 +251,7 @@ public record GatewayConfig(
     public GatewayConfig withBootstrapServers(String bootstrapServers) {
         Map<String, String> k = new TreeMap<>(kafka);
         k.put("bootstrap.servers", bootstrapServers);
-        return new GatewayConfig(dev, topics, port, bindAddress, wsPath, maxFrameBytes, maxChannelLength,
+        return new GatewayConfig(dev, topics, port, bindAddress, proxyProtocol, wsPath, maxFrameBytes, maxChannelLength,
                 maxSubscriptions, idleTimeout, pingInterval, writeBufferLowBytes, writeBufferHighBytes,
                 maxPendingBytes, sendBufferBytes, slowConsumerPolicies, ioThreads, transport, adminPort,
                 adminBindAddress, publishEnabled, publishTimeout, metadataRefresh, historyPartitionMaxBytes,

@@ -29,6 +29,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.fanwire.gateway.history.PartitionLog;
 import java.io.IOException;
+import java.net.SocketAddress;
 import org.apache.kafka.common.errors.RetriableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,6 +70,8 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     private final Subprotocol protocol;
     private final SessionServices services;
     private final Principal principal;
+    /** Where the client is, for log lines: the address its PROXY header named, when the listener reads one. */
+    private final SocketAddress client;
     private Session session;
     private SessionCredentials credentials;
     /** The fragments of a message being received, or null; owned (released) by this handler. */
@@ -76,11 +79,15 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     private boolean fragmentsAreText;
     private FrameRateLimiter rate;
 
-    /** {@code principal}: who the upgrade request authenticated as. */
-    public SessionHandler(Subprotocol protocol, SessionServices services, Principal principal) {
+    /**
+     * {@code principal}: who the upgrade request authenticated as; {@code client}: the client's address, which is not
+     * the TCP peer's behind a load balancer that sends the PROXY protocol.
+     */
+    public SessionHandler(Subprotocol protocol, SessionServices services, Principal principal, SocketAddress client) {
         this.protocol = protocol;
         this.services = services;
         this.principal = principal;
+        this.client = client;
     }
 
     @Override
@@ -158,7 +165,8 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             } else if (msg instanceof CloseWebSocketFrame) {
                 session.close(WebSocketCloseStatus.NORMAL_CLOSURE, "");
             } else if (!(msg instanceof PongWebSocketFrame)) {
-                log.debug("unexpected message {} on {}", msg.getClass().getSimpleName(), ctx.channel());
+                log.debug("unexpected message {} on {} from {}", msg.getClass().getSimpleName(), ctx.channel().id(),
+                        client);
             }
         } finally {
             ReferenceCountUtil.release(msg);
@@ -460,9 +468,9 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (cause instanceof CorruptedWebSocketFrameException || cause instanceof IOException) {
             // The client's fault or its network's: the decoder already sent the close status (1002, 1009, ...).
-            log.debug("closing {}: {}", ctx.channel(), cause.toString());
+            log.debug("closing {} from {}: {}", ctx.channel().id(), client, cause.toString());
         } else {
-            log.warn("closing {} after an unexpected error: {}", ctx.channel(), cause.toString());
+            log.warn("closing {} from {} after an unexpected error: {}", ctx.channel().id(), client, cause.toString());
         }
         ctx.close();
     }

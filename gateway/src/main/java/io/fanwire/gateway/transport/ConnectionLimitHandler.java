@@ -5,16 +5,20 @@ import io.fanwire.gateway.admin.Limit;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /**
- * First handler of every connection: counts it against {@code ws.max.connections} and
- * {@code ws.max.connections.per.address} when it becomes active, and closes it at once, before any byte is
- * read, when it is one too many. An admitted connection is forgotten when it closes (a listener on its close
- * future); the handler then leaves the pipeline, so that it costs an open connection nothing more.
+ * Counts every connection against {@code ws.max.connections} and {@code ws.max.connections.per.address} when it
+ * becomes active, by its {@link ClientAddress}, and closes it at once, before any byte reaches HTTP, when it is one
+ * too many. It is the first handler, or the first after the PROXY protocol header's two when {@code ws.proxy.protocol}
+ * is on: those hold {@code channelActive} back until the header has named the client. An admitted connection is
+ * forgotten when it closes (a listener on its close future); the handler then leaves the pipeline, so that it costs
+ * an open connection nothing more. A refused one keeps it, and it discards what arrived behind the PROXY header.
  *
- * <p>Sharable: one instance for the listener; runs on each connection's event loop. Touches no buffers.
+ * <p>Sharable: one instance for the listener; runs on each connection's event loop. Releases the buffers it
+ * discards.
  */
 @ChannelHandler.Sharable
 final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
@@ -29,7 +33,7 @@ final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        InetAddress address = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+        InetAddress address = ((InetSocketAddress) ClientAddress.of(ctx.channel())).getAddress();
         switch (counts.acquire(address)) {
             case NONE -> {
                 ctx.channel().closeFuture().addListener(closed -> counts.release(address));
@@ -39,6 +43,12 @@ final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
             case TOTAL -> refuse(ctx, Limit.CONNECTIONS);
             case PER_ADDRESS -> refuse(ctx, Limit.CONNECTIONS_PER_ADDRESS);
         }
+    }
+
+    /** Only a refused connection still has this handler when bytes arrive: they are not for anyone. */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ReferenceCountUtil.release(msg);
     }
 
     private void refuse(ChannelHandlerContext ctx, Limit limit) {

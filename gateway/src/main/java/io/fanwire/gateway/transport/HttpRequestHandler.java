@@ -67,8 +67,11 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         handshakeTimeout = ctx.executor().schedule(() -> {
-            services.metrics().limitExceeded(Limit.HANDSHAKE_TIMEOUT);
-            ctx.close();
+            // The PROXY header's deadline, the same one set a moment earlier, may have closed it already.
+            if (ctx.channel().isOpen()) {
+                services.metrics().limitExceeded(Limit.HANDSHAKE_TIMEOUT);
+                ctx.close();
+            }
         }, settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -178,7 +181,7 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
         // Removing this handler stops the handshake clock; keepalive and idle timeout are the loop's
         // IdleSweep's job from now on.
         pipeline.addAfter(GatewayChannelInitializer.REQUEST, GatewayChannelInitializer.SESSION,
-                new SessionHandler(protocol, services, principal));
+                new SessionHandler(protocol, services, principal, ClientAddress.of(ctx.channel())));
         List<WebSocketFrame> frames = early;
         early = null;
         if (frames != null) {

@@ -38,9 +38,11 @@ public final class WebSocketServer implements AutoCloseable {
      * Parameters of the listener.
      *
      * @param tls the TLS context (wss://), or null for plain TCP
+     * @param proxyProtocol whether every connection starts with a PROXY protocol header ({@code ws.proxy.protocol})
      */
     public record Settings(String bindAddress, int port, String path, int maxFrameBytes,
-                           int writeBufferLowBytes, int writeBufferHighBytes, int sendBufferBytes, SslContext tls) {
+                           int writeBufferLowBytes, int writeBufferHighBytes, int sendBufferBytes, SslContext tls,
+                           boolean proxyProtocol) {
     }
 
     private final Channel serverChannel;
@@ -63,7 +65,7 @@ public final class WebSocketServer implements AutoCloseable {
                 .withUTF8Validator(false)
                 .build();
         WebSocketSettings wsSettings = new WebSocketSettings(settings.path(), decoderConfig,
-                services.limits().handshakeTimeout(), WebAssets.load());
+                services.limits().handshakeTimeout(), WebAssets.load(), settings.proxyProtocol());
         ChannelGroup connections = new DefaultChannelGroup("websockets", GlobalEventExecutor.INSTANCE);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptor, workers)
@@ -85,8 +87,8 @@ public final class WebSocketServer implements AutoCloseable {
         }
         Channel channel = bootstrap.bind(settings.bindAddress(), settings.port()).sync().channel();
         WebSocketServer server = new WebSocketServer(channel, connections);
-        log.info("WebSocket listener on {} (path {}, transport {})", channel.localAddress(), settings.path(),
-                transports.name());
+        log.info("WebSocket listener on {} (path {}, transport {}{})", channel.localAddress(), settings.path(),
+                transports.name(), settings.proxyProtocol() ? ", PROXY protocol header required" : "");
         return server;
     }
 

@@ -9,7 +9,8 @@ import java.time.Duration;
  * @param decoderConfig the WebSocket frame decoder's settings, shared by every connection
  * @param handshakeTimeout how long a connection may take to send its HTTP request
  * @param assets the demo page and the browser client, by path
+ * @param proxyProtocol whether every connection starts with a PROXY protocol header ({@code ws.proxy.protocol})
  */
 record WebSocketSettings(String path, WebSocketDecoderConfig decoderConfig, Duration handshakeTimeout,
-                         WebAssets assets) {
+                         WebAssets assets, boolean proxyProtocol) {
 }

@@ -88,7 +88,7 @@ class TlsIT {
         }
     }
 
-    private static SSLContext trustingTestCertificate() throws Exception {
+    static SSLContext trustingTestCertificate() throws Exception {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
         try (InputStream pem = TlsIT.class.getResourceAsStream("/tls/cert.pem")) {

@@ -84,6 +84,30 @@ public final class RawWebSocket implements AutoCloseable {
         return ws;
     }
 
+    /**
+     * Connects as a load balancer that speaks the PROXY protocol would: writes {@code proxyHeader} and the upgrade
+     * request with {@code subprotocol} in one write. Returns once the {@code 101} has been read.
+     */
+    public static RawWebSocket connectBehindProxy(byte[] proxyHeader, int port, String subprotocol)
+            throws IOException {
+        Socket socket = new Socket();
+        socket.setSoTimeout((int) WsTestClient.WAIT.toMillis());
+        socket.connect(new InetSocketAddress("127.0.0.1", port), (int) WsTestClient.WAIT.toMillis());
+        RawWebSocket ws = new RawWebSocket(socket);
+        ByteArrayOutputStream both = new ByteArrayOutputStream();
+        both.writeBytes(proxyHeader);
+        both.writeBytes(upgradeRequest(subprotocol, null));
+        try {
+            ws.out.write(both.toByteArray());
+            ws.out.flush();
+            ws.expectSwitchingProtocols();
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+        return ws;
+    }
+
     private static byte[] upgradeRequest(String subprotocol, String token) {
         return ("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"

@@ -209,8 +209,8 @@ class ClientInputFuzzTest {
         channel.pipeline().addLast(GatewayChannelInitializer.HTTP_DECODER, new HttpRequestDecoder());
         channel.pipeline().addLast(GatewayChannelInitializer.AGGREGATOR, new HttpObjectAggregator(16 * 1024));
         channel.pipeline().addLast(GatewayChannelInitializer.REQUEST,
-                new HttpRequestHandler(new WebSocketSettings("/ws", DECODER, Duration.ofSeconds(10), new WebAssets(Map.of())),
-                        services, CONNECTIONS));
+                new HttpRequestHandler(new WebSocketSettings("/ws", DECODER, Duration.ofSeconds(10),
+                        new WebAssets(Map.of()), false), services, CONNECTIONS));
         int warningsBefore = WARNINGS.size();
         try {
             int head = indexOf(input, "\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
