@@ -152,7 +152,7 @@ public class FanoutBenchmark {
                 Long.MAX_VALUE,
                 SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), 65_536, List.of(),
                 new Authenticator(null, true), AccessRules.parse("any * anyone"),
-                new ClientLimits(Integer.MAX_VALUE, Integer.MAX_VALUE, Duration.ofSeconds(10), List.of("*"),
+                new ClientLimits(Integer.MAX_VALUE, 512, Integer.MAX_VALUE, Duration.ofSeconds(10), List.of("*"),
                         Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE), () -> true);
         table = new SubscriptionTable<>();
         ChannelName wholeTopic = ChannelName.parse(SampleRecords.TOPIC, 256);

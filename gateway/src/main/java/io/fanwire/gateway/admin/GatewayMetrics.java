@@ -32,6 +32,8 @@ public final class GatewayMetrics {
     private final LongAdder gapsSent = new LongAdder();
     private final LongAdder published = new LongAdder();
     private final LongAdder heldBytes = new LongAdder();
+    private final LongAdder acceptErrors = new LongAdder();
+    private volatile long connectionCapacity;
     private volatile Supplier<Map<String, Long>> lagByPartition = Map::of;
     private final LongAdder[] authRejections = adders(AuthRejection.values().length);
     private volatile LongSupplier outboundPending = () -> 0;
@@ -106,6 +108,16 @@ public final class GatewayMetrics {
         authRejections[reason.ordinal()].increment();
     }
 
+    /** An {@code accept} on the WebSocket listener failed (out of file descriptors, most likely). */
+    public void acceptFailed() {
+        acceptErrors.increment();
+    }
+
+    /** The most client connections this node holds: ws.max.connections, capped by the descriptor limit. */
+    public void connectionCapacity(long capacity) {
+        connectionCapacity = capacity;
+    }
+
     public void limitExceeded(Limit limit) {
         limitsExceeded[limit.ordinal()].increment();
     }
@@ -143,7 +155,11 @@ public final class GatewayMetrics {
         StringBuilder out = new StringBuilder(1024);
         gauge(out, "fanwire_connections", "Open WebSocket connections.", connections.get());
         gauge(out, "fanwire_subscriptions", "Subscriptions held by open connections.", subscriptions.get());
+        gauge(out, "fanwire_connection_capacity", "Most client connections this node holds: ws.max.connections, "
+                + "capped by the file descriptor limit less ws.descriptor.reserve.", connectionCapacity);
         counter(out, "fanwire_connections_total", "WebSocket connections accepted.", connectionsTotal.sum());
+        counter(out, "fanwire_accept_errors_total", "Failed accepts on the WebSocket listener (such as EMFILE: out "
+                + "of file descriptors).", acceptErrors.sum());
         counter(out, "fanwire_records_consumed_total", "Kafka records consumed.", recordsConsumed.sum());
         counter(out, "fanwire_frames_delivered_total", "Record frames written to connections.", framesDelivered.sum());
         counter(out, "fanwire_bytes_delivered_total", "Bytes of record frames written to connections.",

@@ -12,6 +12,7 @@ import java.util.Locale;
  */
 public record ClientLimits(
         int maxConnections,
+        int descriptorReserve,
         int maxConnectionsPerAddress,
         Duration handshakeTimeout,
         List<String> allowedOrigins,

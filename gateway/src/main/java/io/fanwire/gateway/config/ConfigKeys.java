@@ -81,6 +81,12 @@ public final class ConfigKeys {
     public static final ConfigKey WS_MAX_CONNECTIONS = ConfigKey.ranged("ws.max.connections", INT, "50000", 1,
             Integer.MAX_VALUE, "Most TCP connections the WebSocket listener holds at once (upgraded or not). "
                     + "Past it a new connection is closed as soon as it is accepted.");
+    public static final ConfigKey WS_DESCRIPTOR_RESERVE = ConfigKey.ranged("ws.descriptor.reserve", INT, "512", 16,
+            Integer.MAX_VALUE, "File descriptors kept free for everything but client connections: Kafka "
+                    + "connections (a broker restart or a leader move opens new ones), the admin port, jars, logs. "
+                    + "The node holds at most the process's descriptor limit (ulimit -n) minus this many client "
+                    + "connections, even when ws.max.connections is higher (it warns at start-up), and closes any "
+                    + "further connection as soon as it is accepted.");
     public static final ConfigKey WS_MAX_CONNECTIONS_PER_ADDRESS = ConfigKey.ranged(
             "ws.max.connections.per.address", INT, "1000", 1, Integer.MAX_VALUE,
             "Most TCP connections from one source IP address at once. Past it a new connection from that address "
@@ -212,7 +218,8 @@ public final class ConfigKeys {
             DEV, TOPICS, PORT, BIND_ADDRESS, WS_PATH, WS_MAX_FRAME_BYTES, WS_MAX_CHANNEL_LENGTH,
             WS_MAX_SUBSCRIPTIONS, WS_IDLE_TIMEOUT_MS, WS_PING_INTERVAL_MS, WS_WRITE_BUFFER_LOW_BYTES,
             WS_WRITE_BUFFER_HIGH_BYTES, WS_MAX_PENDING_BYTES, WS_SEND_BUFFER_BYTES, SLOW_CONSUMER_POLICY,
-            WS_MAX_CONNECTIONS, WS_MAX_CONNECTIONS_PER_ADDRESS, WS_HANDSHAKE_TIMEOUT_MS, WS_PROXY_PROTOCOL,
+            WS_MAX_CONNECTIONS, WS_DESCRIPTOR_RESERVE, WS_MAX_CONNECTIONS_PER_ADDRESS, WS_HANDSHAKE_TIMEOUT_MS,
+            WS_PROXY_PROTOCOL,
             WS_ALLOWED_ORIGINS,
             WS_CLIENT_FRAMES_PER_SECOND, WS_CLIENT_FRAMES_BURST, IO_THREADS, TRANSPORT, ADMIN_PORT,
             ADMIN_BIND_ADDRESS, ADMIN_TOKEN, TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS, AUTH_ANONYMOUS, AUTH_HS256_SECRET, AUTH_PUBLIC_KEY_FILE,

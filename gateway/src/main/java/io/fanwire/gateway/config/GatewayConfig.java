@@ -200,6 +200,7 @@ public record GatewayConfig(
                         (Boolean) values.get(ADMIN_TLS.name())),
                 new ClientLimits(
                         (Integer) values.get(WS_MAX_CONNECTIONS.name()),
+                        (Integer) values.get(WS_DESCRIPTOR_RESERVE.name()),
                         (Integer) values.get(WS_MAX_CONNECTIONS_PER_ADDRESS.name()),
                         Duration.ofMillis((Long) values.get(WS_HANDSHAKE_TIMEOUT_MS.name())),
                         listOf(values.get(WS_ALLOWED_ORIGINS.name())),

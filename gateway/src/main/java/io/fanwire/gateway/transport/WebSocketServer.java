@@ -33,6 +33,8 @@ public final class WebSocketServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WebSocketServer.class);
     private static final RecvByteBufAllocator RECEIVE_BUFFERS = new FixedRecvByteBufAllocator(2048);
+    /** Shortest time between two log lines about failed accepts. */
+    private static final Duration ACCEPT_WARNING_INTERVAL = Duration.ofSeconds(10);
 
     /**
      * Parameters of the listener.
@@ -67,11 +69,16 @@ public final class WebSocketServer implements AutoCloseable {
         WebSocketSettings wsSettings = new WebSocketSettings(settings.path(), decoderConfig,
                 services.limits().handshakeTimeout(), WebAssets.load(), settings.proxyProtocol());
         ChannelGroup connections = new DefaultChannelGroup("websockets", GlobalEventExecutor.INSTANCE);
+        int maxConnections = DescriptorBudget.connectionCap(services.limits().maxConnections(),
+                DescriptorBudget.processLimit(), services.limits().descriptorReserve());
+        services.metrics().connectionCapacity(maxConnections);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptor, workers)
                 .channel(transports.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(new AcceptErrorHandler(services.metrics(),
+                        new WarningRateLimiter(ACCEPT_WARNING_INTERVAL, System::nanoTime)))
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 // One allocator for all connections (the default makes one per connection, with an adaptive
@@ -80,7 +87,7 @@ public final class WebSocketServer implements AutoCloseable {
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(settings.writeBufferLowBytes(), settings.writeBufferHighBytes()))
                 .childHandler(new GatewayChannelInitializer(wsSettings, settings.tls(), services, connections,
-                        new ConnectionLimitHandler(new ConnectionCounts(services.limits().maxConnections(),
+                        new ConnectionLimitHandler(new ConnectionCounts(maxConnections,
                                 services.limits().maxConnectionsPerAddress()), services.metrics())));
         if (settings.sendBufferBytes() > 0) {
             bootstrap.childOption(ChannelOption.SO_SNDBUF, settings.sendBufferBytes());

@@ -204,7 +204,7 @@ class ClientInputFuzzTest {
                 SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), 65_536,
                 List.of(new IdleSweep(channel.eventLoop(), Duration.ofSeconds(20), Duration.ofSeconds(60))),
                 authenticator, AccessRules.parse(ConfigKeys.AUTH_RULES.defaultValue()),
-                new ClientLimits(50_000, 1_000, Duration.ofSeconds(10), List.of("*"), 100, 1_000, 32_768), () -> true);
+                new ClientLimits(50_000, 512, 1_000, Duration.ofSeconds(10), List.of("*"), 100, 1_000, 32_768), () -> true);
         channel.pipeline().addLast(GatewayChannelInitializer.HTTP_ENCODER, new HttpResponseEncoder());
         channel.pipeline().addLast(GatewayChannelInitializer.HTTP_DECODER, new HttpRequestDecoder());
         channel.pipeline().addLast(GatewayChannelInitializer.AGGREGATOR, new HttpObjectAggregator(16 * 1024));
