@@ -158,6 +158,7 @@ public final class Gateway implements AutoCloseable {
             metrics.outboundPendingSource(webSocketServer::outboundPendingBytes);
 
             AtomicBoolean closing = new AtomicBoolean();
+            metrics.readinessSource(() -> !closing.get() && ingest.ready(), closing::get);
             CompletableFuture<Gateway> self = new CompletableFuture<>();
             // What POST /drain runs (behind the admin token check): the same drain as SIGTERM, off the admin loop.
             Runnable drain = () -> self.thenAccept(Gateway::drainInBackground);

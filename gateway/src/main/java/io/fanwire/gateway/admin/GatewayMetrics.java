@@ -1,10 +1,13 @@
 package io.fanwire.gateway.admin;
 
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.internal.PlatformDependent;
 import java.lang.management.ManagementFactory;
+import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -13,7 +16,8 @@ import java.util.function.Supplier;
  *
  * <p>Any thread. The hot path adds to these once per event-loop task or per poll batch, never once per
  * delivered frame, so that contention stays off it; only connections that are behind count per record
- * (conflated, dropped).
+ * (conflated, dropped). The exception is {@link #recordAges()}, observed once per record per event loop, which
+ * is built for it.
  */
 public final class GatewayMetrics {
 
@@ -40,6 +44,20 @@ public final class GatewayMetrics {
     private volatile LongSupplier payloadFallbacks = () -> 0;
     private final LongAdder[] limitsExceeded = adders(Limit.values().length);
     private final LongAdder[] proxyRejections = adders(ProxyRejection.values().length);
+    private final LongAdder drainGoAways = new LongAdder();
+    private volatile BooleanSupplier ready = () -> false;
+    private volatile BooleanSupplier draining = () -> false;
+    private final RecordAgeHistogram recordAges;
+
+    /** Record ages are measured against the system clock. */
+    public GatewayMetrics() {
+        this(Clock.systemUTC());
+    }
+
+    /** Record ages are measured against {@code clock}. */
+    public GatewayMetrics(Clock clock) {
+        this.recordAges = new RecordAgeHistogram(clock);
+    }
 
     public void connectionOpened() {
         connections.incrementAndGet();
@@ -127,6 +145,25 @@ public final class GatewayMetrics {
         proxyRejections[reason.ordinal()].increment();
     }
 
+    /** A drain told a connection to go away ({@code GoAway} with its positions, then 1001). */
+    public void drainGoAwaySent() {
+        drainGoAways.increment();
+    }
+
+    /** {@code fanwire_record_age_seconds}: event loops observe each live record they write. */
+    public RecordAgeHistogram recordAges() {
+        return recordAges;
+    }
+
+    /**
+     * Where {@code fanwire_ready} and {@code fanwire_draining} come from: what {@code /readyz} answers, and
+     * whether a drain has started.
+     */
+    public void readinessSource(BooleanSupplier ready, BooleanSupplier draining) {
+        this.ready = ready;
+        this.draining = draining;
+    }
+
     /** Where {@code fanwire_consumer_lag} comes from: partition ("topic-N") to records behind the log end. */
     public void lagSource(Supplier<Map<String, Long>> source) {
         this.lagByPartition = source;
@@ -152,7 +189,11 @@ public final class GatewayMetrics {
 
     /** All metrics in the Prometheus text exposition format, version 0.0.4. */
     public String render() {
-        StringBuilder out = new StringBuilder(1024);
+        StringBuilder out = new StringBuilder(4096);
+        gauge(out, "fanwire_ready", "1 while /readyz answers 200: partitions assigned, at the live end, not draining.",
+                ready.getAsBoolean() ? 1 : 0);
+        gauge(out, "fanwire_draining", "1 from the moment a drain (SIGTERM, POST /drain) starts until the exit.",
+                draining.getAsBoolean() ? 1 : 0);
         gauge(out, "fanwire_connections", "Open WebSocket connections.", connections.get());
         gauge(out, "fanwire_subscriptions", "Subscriptions held by open connections.", subscriptions.get());
         gauge(out, "fanwire_connection_capacity", "Most client connections this node holds: ws.max.connections, "
@@ -196,6 +237,13 @@ public final class GatewayMetrics {
         gauge(out, "fanwire_direct_memory_used_bytes",
                 "Direct memory held by Netty's pooled allocator (arenas, including free space in them).",
                 PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory());
+        gauge(out, "fanwire_direct_memory_max_bytes",
+                "The direct memory limit (-XX:MaxDirectMemorySize, or io.netty.maxDirectMemory when set).",
+                PlatformDependent.maxDirectMemory());
+        counter(out, "fanwire_drain_goaways_total",
+                "Connections a drain told to go away (GoAway with resume positions, then close 1001).",
+                drainGoAways.sum());
+        recordAges.render(out);
         out.append("# HELP fanwire_auth_rejections_total Upgrades and requests refused by authentication or "
                 + "access rules, by reason.\n# TYPE fanwire_auth_rejections_total counter\n");
         for (AuthRejection reason : AuthRejection.values()) {

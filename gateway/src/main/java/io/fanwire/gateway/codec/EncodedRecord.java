@@ -71,6 +71,11 @@ public final class EncodedRecord extends AbstractReferenceCounted {
         return frame.getMessage().getOffset();
     }
 
+    /** The Kafka record timestamp, in milliseconds since the epoch; negative when the record has none. */
+    public long timestamp() {
+        return frame.getMessage().getTimestamp();
+    }
+
     /** The {@code Message} frame, unencoded: immutable, and safe to keep after this record is released. */
     public ServerFrame message() {
         return frame;

@@ -1,6 +1,7 @@
 package io.fanwire.gateway.fanout;
 
 import io.fanwire.gateway.admin.GatewayMetrics;
+import io.fanwire.gateway.admin.RecordAgeHistogram;
 import io.fanwire.gateway.codec.EncodedRecord;
 import io.fanwire.gateway.history.PartitionLog;
 import io.fanwire.gateway.history.RecordHistory;
@@ -21,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * One event loop's share of the fan-out: an inbox of poll batches from the ingest thread, and the task that
  * drains it on the loop, writing each record to every matching session of the loop's table, in order, then
  * flushing each touched session once. It also notes, per partition, the last offset the loop processed
- * ({@link PartitionLog#loopProcessed}): what {@code GoAway} positions are made of.
+ * ({@link PartitionLog#loopProcessed}): what {@code GoAway} positions are made of; and observes each record's
+ * age ({@code fanwire_record_age_seconds}) once, after writing it to the loop's sessions. Only live records
+ * pass here (replays and snapshots are written by the sessions themselves), so only they count in it.
  *
  * <p>At most one drain task is queued on the loop at a time. When the loop keeps up, each poll batch is
  * delivered and flushed at once; when it falls behind, the batches that arrived meanwhile are drained
@@ -44,6 +47,7 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
     private final SubscriptionTable<Session> table;
     private final RecordHistory history;
     private final GatewayMetrics metrics;
+    private final RecordAgeHistogram ages;
     private final Queue<List<EncodedRecord>> inbox = PlatformDependent.newMpscQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicInteger queuedRecords = new AtomicInteger();
@@ -63,6 +67,7 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
         this.table = table;
         this.history = history;
         this.metrics = metrics;
+        this.ages = metrics.recordAges();
     }
 
     /** Queues {@code batch} (one reference of each record is handed over) and wakes the loop if needed. */
@@ -142,6 +147,12 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
                     if (record.key() != null) {
                         table.forEachKeyOnlySubscriber(topic, record.key(), record, this);
                     }
+                }
+                // Once per run, after its writes: the age includes this loop's own work, and reading the clock
+                // per run rather than per record keeps it off the per-record cost.
+                long now = ages.nowMillis();
+                for (int i = start; i < end; i++) {
+                    ages.observe(batch.get(i).timestamp(), now);
                 }
                 start = end;
             }

@@ -613,13 +613,15 @@ public final class Session {
 
     /**
      * Tells the client to go away ({@code GoAway} with its positions, flushed), stops all delivery to it, and
-     * closes the connection with 1001 after {@code closeIn} unless the client closes first.
+     * closes the connection with 1001 after {@code closeIn} unless the client closes first. A drain's step for
+     * each connection ({@link Drain}); counted in {@code fanwire_drain_goaways_total}.
      */
     void goAway(String reason, long reconnectWithinMs, Duration closeIn) {
         if (closing || deliveryStopped) {
             return;
         }
         ServerFrame goAway = goAway(reason, reconnectWithinMs, closeIn.toMillis());
+        services.metrics().drainGoAwaySent();
         deliveryStopped = true;
         writeGathered();
         discard();

@@ -83,6 +83,23 @@ class AdminIT {
         }
     }
 
+    @Test
+    void aDrainShowsInReadinessAndDrainMetrics() throws Exception {
+        TestKafka.createTopic(topic, 1);
+        Gateway gateway = TestGateway.start(List.of(topic));
+        try (gateway; WsTestClient client = WsTestClient.json(TestGateway.wsUri(gateway))) {
+            client.subscribeOk(topic);
+            assertEquals(1, TestGateway.metric(gateway, "fanwire_ready"));
+            assertEquals(0, TestGateway.metric(gateway, "fanwire_draining"));
+            assertEquals(0, TestGateway.metric(gateway, "fanwire_drain_goaways_total"));
+            // The drain, with the client still connected: it gets the GoAway.
+            gateway.close();
+        }
+        assertEquals(0, TestGateway.metric(gateway, "fanwire_ready"));
+        assertEquals(1, TestGateway.metric(gateway, "fanwire_draining"));
+        assertEquals(1, TestGateway.metric(gateway, "fanwire_drain_goaways_total"));
+    }
+
     private static Map<String, String> merge(Map<String, String> a, Map<String, String> b) {
         Map<String, String> merged = new HashMap<>(a);
         merged.putAll(b);
