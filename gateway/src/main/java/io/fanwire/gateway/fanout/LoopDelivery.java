@@ -133,19 +133,24 @@ public final class LoopDelivery implements Runnable, SubscriptionTable.Visitor<S
                 while (end < n && batch.get(end).topic().equals(topic)) {
                     end++;
                 }
-                for (int i = start; i < end; i++) {
-                    EncodedRecord record = batch.get(i);
-                    PartitionLog log = history.partition(topic, record.partition());
-                    if (log != null) {
-                        log.loopProcessed(loopIndex, record.offset());
-                    }
-                }
                 topicRun.set(batch, start, end);
                 table.forEachTopicSubscriber(topic, topicRun, topicRun);
                 for (int i = start; i < end; i++) {
                     EncodedRecord record = batch.get(i);
                     if (record.key() != null) {
                         table.forEachKeyOnlySubscriber(topic, record.key(), record, this);
+                    }
+                }
+                // After the run's writes, not before: a session that a slow-consumer disconnect stops in the middle
+                // of the run builds its GoAway from these positions, which must not claim the records of the run
+                // it was never written (they would be lost to the resuming client). Mid-run it claims the end of
+                // the previous run instead; the records of this run it did get, a client holds already and keeps
+                // its own, larger position (PROTOCOL.md §4.2).
+                for (int i = start; i < end; i++) {
+                    EncodedRecord record = batch.get(i);
+                    PartitionLog log = history.partition(topic, record.partition());
+                    if (log != null) {
+                        log.loopProcessed(loopIndex, record.offset());
                     }
                 }
                 // Once per run, after its writes: the age includes this loop's own work, and reading the clock
