@@ -14,7 +14,9 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -28,6 +30,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -36,7 +39,8 @@ import org.HdrHistogram.Histogram;
  * per source/destination pair on Linux), subscribes each per {@link Subscriptions}, prints {@code READY},
  * then obeys commands on stdin: {@code RESET} (start a measurement window), {@code REPORT} (print one
  * line {@code REPORT {json}} with frames, latency histogram and disconnects since the last RESET), and
- * {@code QUIT}. It also quits when stdin closes, so it never outlives the runner.
+ * {@code QUIT}. It also quits when stdin closes, so it never outlives the runner. {@code --proxy-protocol true}
+ * starts each connection with a PROXY protocol v2 header, for nodes behind a balancer that sends one.
  */
 public final class SwarmMain {
 
@@ -55,6 +59,7 @@ public final class SwarmMain {
         int firstClient = Integer.parseInt(opts.getOrDefault("first-client", "0"));
         String[] sources = opts.getOrDefault("sources", "127.0.0.1").split(",");
         int threads = Integer.parseInt(opts.getOrDefault("threads", "1"));
+        boolean proxyProtocol = Boolean.parseBoolean(opts.getOrDefault("proxy-protocol", "false"));
         Subscriptions subscriptions = Subscriptions.parse(opts.get("subscribe"));
 
         SwarmStats stats = new SwarmStats();
@@ -76,10 +81,24 @@ public final class SwarmMain {
                         .handler(new ChannelInitializer<SocketChannel>() {
                             @Override
                             protected void initChannel(SocketChannel ch) {
+                                // A connection holds an in-flight slot until it is subscribed or closed,
+                                // whichever comes first: one the server closes early must not keep its slot.
+                                AtomicBoolean settled = new AtomicBoolean();
+                                ch.closeFuture().addListener(f -> {
+                                    if (settled.compareAndSet(false, true)) {
+                                        inFlight.release();
+                                        stats.error(new IOException("closed before it was subscribed"));
+                                    }
+                                });
+                                if (proxyProtocol) {
+                                    ch.pipeline().addLast(HAProxyMessageEncoder.INSTANCE, new ProxyHeaderSender());
+                                }
                                 ch.pipeline().addLast(new SwarmClientHandler(host, path, wanted, stats,
                                         () -> {
-                                            inFlight.release();
-                                            subscribed.countDown();
+                                            if (settled.compareAndSet(false, true)) {
+                                                inFlight.release();
+                                                subscribed.countDown();
+                                            }
                                         }));
                             }
                         });

@@ -45,12 +45,22 @@ public final class GatewayProcess implements AutoCloseable {
     /** As {@link #start(String, String, String...)}, with {@code jvmOptions} for the gateway's JVM. */
     public static GatewayProcess start(List<String> jvmOptions, String bootstrapServers, String topics,
                                        String... flags) throws Exception {
+        return startUnder(List.of(), jvmOptions, bootstrapServers, topics, flags);
+    }
+
+    /**
+     * As {@link #start(List, String, String, String...)}, with the {@code java} command run by {@code launcher}
+     * (for example {@code prlimit --nofile=N:N --}, which starts the JVM with a lower descriptor limit).
+     */
+    public static GatewayProcess startUnder(List<String> launcher, List<String> jvmOptions, String bootstrapServers,
+                                            String topics, String... flags) throws Exception {
         Path jar = Path.of("target", "fanwire.jar");
         if (!Files.isRegularFile(jar)) {
             throw new AssertionError("run after package: " + jar.toAbsolutePath());
         }
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m"));
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(List.of(java, "-Xmx256m"));
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", jar.toString(),
                 "--kafka-bootstrap", bootstrapServers, "--topics", topics,
@@ -84,6 +94,10 @@ public final class GatewayProcess implements AutoCloseable {
                     adminPort.complete(Integer.parseInt(admin.group(1)));
                 }
             }
+            // The process ended: a start that never printed its ports fails now, not at the timeout.
+            IllegalStateException exited = new IllegalStateException("the process exited");
+            port.completeExceptionally(exited);
+            adminPort.completeExceptionally(exited);
         } catch (Exception e) {
             port.completeExceptionally(e);
         }
