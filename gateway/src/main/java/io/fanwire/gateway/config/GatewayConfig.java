@@ -67,6 +67,8 @@ public record GatewayConfig(
     /** Dev mode's payload formats, unless {@code payload.formats} says otherwise: the demo feed writes JSON. */
     public static final String DEV_PAYLOAD_FORMATS = "quotes=json,trades=json";
     /** The slow-consumer policy outside dev mode, unless configured: lossless, the client resumes. */
+    /** The smallest fixed ws.send.buffer.bytes: one full TCP segment on loopback (see its description). */
+    public static final int MIN_SEND_BUFFER_BYTES = 65536;
     public static final String DEFAULT_SLOW_CONSUMER_POLICY = "*=disconnect";
     /** Dev mode's slow-consumer policy: the quotes board is latest-value data; every other record matters. */
     public static final String DEV_SLOW_CONSUMER_POLICY = "quotes=conflate,*=disconnect";
@@ -93,6 +95,10 @@ public record GatewayConfig(
         }
         if (topics.isEmpty()) {
             throw new ConfigException("topics is empty: name the Kafka topics to serve, e.g. --topics quotes,trades");
+        }
+        if (sendBufferBytes != 0 && sendBufferBytes < MIN_SEND_BUFFER_BYTES) {
+            throw new ConfigException(WS_SEND_BUFFER_BYTES.name() + " is " + sendBufferBytes + ": use 0 (the operating "
+                    + "system's default) or at least " + MIN_SEND_BUFFER_BYTES + " (docs/configuration.md says why)");
         }
         for (String topic : topics) {
             if (topic.contains("/")) {

@@ -159,6 +159,11 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
                 while (running && fanout.backlogged()) {
                     LockSupport.parkNanos(BACKLOG_WAIT_NANOS);
                 }
+                if (consumer.assignment().isEmpty()) {
+                    // No served topic exists yet: poll would throw. Wait for the next refresh to find one.
+                    LockSupport.parkNanos(POLL_TIMEOUT.toNanos());
+                    continue;
+                }
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL_TIMEOUT);
                 if (!records.isEmpty()) {
                     deliver(records);

@@ -57,6 +57,8 @@ class GatewayConfigTest {
                 Map.of("ws.write.buffer.low.bytes", "10", "ws.write.buffer.high.bytes", "5"));
         assertMessage("slow.consumer.policy: unknown policy 'fast': use conflate, drop or disconnect",
                 Map.of("slow.consumer.policy", "quotes=fast", "kafka.bootstrap.servers", "k:9092", "topics", "q"));
+        assertMessage("ws.send.buffer.bytes is 8192: use 0 (the operating system's default) or at least 65536 "
+                        + "(docs/configuration.md says why)", Map.of("ws.send.buffer.bytes", "8192"));
         assertThrows(ConfigException.class, () -> ConfigLoader.parse(List.of("--nope", "1")));
         assertThrows(ConfigException.class, () -> ConfigLoader.parse(List.of("--port")));
     }

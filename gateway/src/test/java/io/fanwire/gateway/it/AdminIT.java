@@ -84,6 +84,27 @@ class AdminIT {
     }
 
     @Test
+    void servesOnceItsOnlyTopicExists() throws Exception {
+        // No served topic exists at start-up: the ingest consumer has nothing assigned, where Kafka's poll throws.
+        String later = topic + "-only";
+        GatewayConfig config = GatewayConfig.from(
+                merge(TestGateway.settings(List.of(later)), Map.of("ingest.metadata.refresh.ms", "200")));
+        try (Gateway gateway = Gateway.start(config)) {
+            TestGateway.pause(Duration.ofSeconds(1));
+            assertEquals(503, TestGateway.admin(gateway, "/readyz").statusCode());
+
+            TestKafka.createTopic(later, 2);
+            TestGateway.await("ready once the topic exists", gateway::ready);
+            try (TestProducer producer = new TestProducer();
+                 WsTestClient client = WsTestClient.json(TestGateway.wsUri(gateway))) {
+                client.subscribeOk(later);
+                producer.send(later, null, "first");
+                assertEquals("first", client.awaitMessage().getPayload().toStringUtf8());
+            }
+        }
+    }
+
+    @Test
     void aDrainShowsInReadinessAndDrainMetrics() throws Exception {
         TestKafka.createTopic(topic, 1);
         Gateway gateway = TestGateway.start(List.of(topic));
