@@ -197,6 +197,14 @@ public final class DeliveryLedger {
         if (!started) {
             return Optional.of("never subscribed to " + channel);
         }
+        long due = 0;
+        for (int i = 0; i < feedKeys.length; i++) {
+            due += feed.nextSeq(feedKeys[i]) - mustFrom[i];
+        }
+        if (due == 0) {
+            return Optional.of("the feed produced no record for " + channel + " while this user was subscribed, "
+                    + "so nothing could be checked: is the load phase long enough for " + Knob.RATE.key() + "?");
+        }
         long lost = 0;
         List<String> lostKeys = new ArrayList<>();
         for (int i = 0; i < feedKeys.length; i++) {

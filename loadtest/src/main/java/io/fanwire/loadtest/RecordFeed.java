@@ -35,6 +35,9 @@ public final class RecordFeed implements AutoCloseable {
     public static final String RUN_HEADER = "loadtest-run";
     public static final String SEQ_HEADER = "loadtest-seq";
     public static final String SENT_HEADER = "loadtest-sent-ms";
+    /** Key of the one record {@link #connect} sends before the run. */
+    public static final String WARM_UP_KEY = "loadtest-warm-up";
+    private static final java.time.Duration WARM_UP_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     /** Called once per record when Kafka acknowledged it, or failed to. */
     @FunctionalInterface
@@ -80,12 +83,46 @@ public final class RecordFeed implements AutoCloseable {
     }
 
     /**
-     * Starts producing now, until {@code untilMillis} (wall clock) or {@link #close}. With a rate of 0 the
-     * feed is finished at once and produces nothing.
+     * Creates the producer and makes it ready before the load starts: it learns the topic's partitions and
+     * sends one warm-up record (key {@value #WARM_UP_KEY}, no run header, so every subscriber ignores it)
+     * with a bounded wait. A cold producer otherwise spends its first seconds on metadata and its producer
+     * id while the clock of the first records runs. Blocks; call before the users start.
+     *
+     * @throws IllegalStateException with Kafka's reason when it cannot produce to the topic
+     */
+    public synchronized void connect() {
+        if (producer != null || ratePerSecond == 0) {
+            return;
+        }
+        Map<String, Object> config = new HashMap<>(producerConfig);
+        config.putIfAbsent(ProducerConfig.ACKS_CONFIG, "all");
+        config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
+        config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "fanwire-loadtest-" + runId);
+        KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
+        try {
+            p.partitionsFor(topic);
+            p.send(new ProducerRecord<>(topic, WARM_UP_KEY.getBytes(StandardCharsets.UTF_8), value))
+                    .get(WARM_UP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            p.close(java.time.Duration.ZERO);
+            Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null
+                    ? e.getCause() : e;
+            throw new IllegalStateException("cannot produce to topic " + topic + " at "
+                    + producerConfig.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG) + ": " + oneLine(cause), cause);
+        }
+        producer = p;
+    }
+
+    /**
+     * Starts producing now, until {@code untilMillis} (wall clock) or {@link #close}; {@link #connect} first.
+     * With a rate of 0 the feed is finished at once and produces nothing.
      */
     public synchronized void start(long untilMillis, AckListener listener) {
         if (thread != null) {
             throw new IllegalStateException("the feed has already started");
+        }
+        if (producer == null && ratePerSecond > 0) {
+            throw new IllegalStateException("connect() the feed before starting it");
         }
         Thread t = new Thread(() -> run(untilMillis, listener), "loadtest-record-feed");
         t.setDaemon(true);
@@ -98,11 +135,6 @@ public final class RecordFeed implements AutoCloseable {
             if (ratePerSecond == 0) {
                 return;
             }
-            Map<String, Object> config = new HashMap<>(producerConfig);
-            config.putIfAbsent(ProducerConfig.ACKS_CONFIG, "all");
-            config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
-            config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "fanwire-loadtest-" + runId);
-            producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
             long startNanos = System.nanoTime();
             byte[] run = runId.getBytes(StandardCharsets.UTF_8);
             for (long i = 0; running && System.currentTimeMillis() < untilMillis; i++) {

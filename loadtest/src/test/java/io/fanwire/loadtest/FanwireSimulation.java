@@ -76,6 +76,9 @@ public abstract class FanwireSimulation extends Simulation {
 
     @Override
     public void before() {
+        if (feed != null) {
+            feed.connect();
+        }
         timeline.start();
         System.out.println("fanwire load test: " + settings.users() + " users on " + settings.urls() + ", "
                 + settings.wire().subprotocol() + ", channel " + settings.channel().template()

@@ -24,6 +24,8 @@ record GatlingRun(int exitCode, String output, Path resultsFolder) {
         Files.createDirectories(resultsFolder);
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>(List.of(LocalTarget.java(), "-Xmx512m",
+                // A short run is not a measurement: start fast, leave the cores to the target.
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 // Gatling's log writer reads String internals, as gatling:test lets it.
                 "--add-opens=java.base/java.lang=ALL-UNNAMED", "-cp", classpath));
         knobs.forEach((key, value) -> command.add("-D" + key + "=" + value));

@@ -33,7 +33,7 @@ public class SoakSimulation extends FanwireSimulation {
         List<PopulationBuilder> populations = new ArrayList<>();
         if (whole > 0) {
             populations.add(scenario("soak whole-topic subscribers").exec(stats.capture())
-                    .feed(steps.users(user -> topic))
+                    .feed(steps.users(user -> topic, true))
                     .exec(steps.connect(UserSteps.UPGRADE, false)).exec(steps.subscribe(false, false))
                     .exec(steps.holdUntilLoadEnds()).exec(steps.settleAndJudge()).exec(steps.pingAndClose())
                     .injectOpen(rampUsers(whole).during(ramp)));
@@ -56,7 +56,7 @@ public class SoakSimulation extends FanwireSimulation {
         }
         if (publishers > 0) {
             populations.add(scenario("soak publishers").exec(stats.capture())
-                    .feed(steps.users(user -> topic + "/rt-" + user))
+                    .feed(steps.users(user -> topic + "/rt-" + user, false))
                     .exec(steps.connect(UserSteps.UPGRADE, false)).exec(steps.subscribe(false, false))
                     .exec(steps.publishUntilLoadEnds(settings.publishInterval())).exec(steps.pingAndClose())
                     .injectOpen(rampUsers(publishers).during(ramp)));

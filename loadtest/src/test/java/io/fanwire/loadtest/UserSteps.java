@@ -80,11 +80,14 @@ public final class UserSteps {
 
     /** Users on {@code fanwire.channel}, numbered across all the simulation's scenarios. */
     public Iterator<Map<String, Object>> users() {
-        return users(user -> settings.channel().channelFor(user, settings.tokens().subjectFor(user)));
+        return users(user -> settings.channel().channelFor(user, settings.tokens().subjectFor(user)), true);
     }
 
-    /** Users whose channel is {@code channelOf(user number)}. */
-    public Iterator<Map<String, Object>> users(IntFunction<String> channelOf) {
+    /**
+     * Users whose channel is {@code channelOf(user number)}; with {@code judged}, each keeps a
+     * {@link DeliveryLedger} of the feed's records (the channel must be one the feed produces to).
+     */
+    public Iterator<Map<String, Object>> users(IntFunction<String> channelOf, boolean judged) {
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -102,7 +105,7 @@ public final class UserSteps {
                 attributes.put(CHANNEL, channel);
                 attributes.put(NEXT_ID, 1L);
                 settings.tokens().tokenFor(user).ifPresent(token -> attributes.put(TOKEN, "Bearer " + token));
-                if (feed != null && feed.topic().equals(topicOf(channel))) {
+                if (judged && feed != null) {
                     attributes.put(LEDGER, new DeliveryLedger(feed, channel));
                 }
                 return attributes;
@@ -251,10 +254,5 @@ public final class UserSteps {
     private Session nextRequestId(Session session) {
         long id = session.getLong(NEXT_ID);
         return session.set(REQUEST_ID, id).set(NEXT_ID, id + 1);
-    }
-
-    private static String topicOf(String channel) {
-        int slash = channel.indexOf('/');
-        return slash < 0 ? channel : channel.substring(0, slash);
     }
 }
