@@ -12,7 +12,7 @@ import java.util.TreeMap;
 
 /**
  * What one virtual user has received on one channel, across all its connections, checked against what the
- * {@link RecordFeed} produced: per key, the feed's records must arrive once each and in order (PROTOCOL.md
+ * producer ({@link ProducedRecords}) sent: per key, the feed's records must arrive once each and in order (PROTOCOL.md
  * §4 rule 3), and every record the feed sent after the user's first {@code subscribed} reply must arrive
  * (§4 rule 4; records sent before it may or may not). Also keeps the user's position per partition (§4.2),
  * from which it resumes after a drop, as a Fanwire client does.
@@ -29,7 +29,7 @@ public final class DeliveryLedger {
 
     private static final int EXAMPLES = 3;
 
-    private final RecordFeed feed;
+    private final ProducedRecords feed;
     private final String channel;
     /** Feed key index per local key: one for a keyed channel, all the feed's keys for a whole topic. */
     private final int[] feedKeys;
@@ -44,7 +44,7 @@ public final class DeliveryLedger {
     private String goAway;
 
     /** A ledger for {@code channel}, which must be a channel the feed's keys cover. */
-    public DeliveryLedger(RecordFeed feed, String channel) {
+    public DeliveryLedger(ProducedRecords feed, String channel) {
         this.feed = feed;
         this.channel = channel;
         int slash = channel.indexOf('/');

@@ -30,7 +30,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Producer options: {@code acks=all} and {@code linger.ms=0}, because each record is timed; any of them
  * can be replaced through {@code fanwire.kafka.*}.
  */
-public final class RecordFeed implements AutoCloseable {
+public final class RecordFeed implements ProducedRecords, AutoCloseable {
 
     public static final String RUN_HEADER = "loadtest-run";
     public static final String SEQ_HEADER = "loadtest-seq";
@@ -188,6 +188,7 @@ public final class RecordFeed implements AutoCloseable {
         return v;
     }
 
+    @Override
     public String runId() {
         return runId;
     }
@@ -196,26 +197,22 @@ public final class RecordFeed implements AutoCloseable {
         return topic;
     }
 
+    @Override
     public List<String> keys() {
         return keys;
     }
 
-    /** The position of {@code key} in {@link #keys()}, or -1 when the feed does not produce it. */
+    @Override
     public int keyIndex(String key) {
         return keyIndex.getOrDefault(key, -1);
     }
 
-    /** How many records of key {@code k} have been handed to the producer so far: the next one's number. */
+    @Override
     public long nextSeq(int k) {
         return nextSeq.get(k);
     }
 
-    /** True when record {@code seq} of key {@code k} was not acknowledged by Kafka (it may still exist). */
-    public boolean failed(int k, long seq) {
-        return failedSeqs[k].contains(seq);
-    }
-
-    /** How many records of key {@code k} numbered in [from, to) Kafka did not acknowledge. */
+    @Override
     public int failedBetween(int k, long from, long to) {
         return from >= to ? 0 : failedSeqs[k].subSet(from, to).size();
     }
