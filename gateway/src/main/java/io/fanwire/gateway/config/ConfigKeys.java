@@ -121,7 +121,8 @@ public final class ConfigKeys {
     public static final ConfigKey IO_THREADS = ConfigKey.ranged("io.threads", INT, "0", 0, 1_024,
             "Netty event-loop threads serving connections. 0 means one per available processor.");
     public static final ConfigKey TRANSPORT = ConfigKey.of("transport", STRING, "auto",
-            "Socket transport: auto (epoll where available, else nio), epoll or nio.");
+            "Socket transport: auto (epoll where available, else nio), epoll, io_uring (Linux 5.14 or later, where "
+                    + "the kernel allows it) or nio.");
     public static final ConfigKey ADMIN_PORT = ConfigKey.ranged("admin.port", INT, "9090", 0, MAX_PORT,
             "TCP port of the admin listener (/healthz, /readyz, /metrics). 0 picks a free port.");
     public static final ConfigKey ADMIN_BIND_ADDRESS = ConfigKey.of("admin.bind.address", STRING, "127.0.0.1",

@@ -74,7 +74,7 @@ public record GatewayConfig(
     public static final String DEV_SLOW_CONSUMER_POLICY = "quotes=conflate,*=disconnect";
 
     /** Socket transport choice. */
-    public enum Transport { AUTO, EPOLL, NIO }
+    public enum Transport { AUTO, EPOLL, IO_URING, NIO }
 
     public GatewayConfig {
         topics = List.copyOf(topics);
@@ -249,8 +249,10 @@ public record GatewayConfig(
         return switch (value) {
             case "auto" -> Transport.AUTO;
             case "epoll" -> Transport.EPOLL;
+            case "io_uring" -> Transport.IO_URING;
             case "nio" -> Transport.NIO;
-            default -> throw new ConfigException("transport must be auto, epoll or nio, not '" + value + "'");
+            default -> throw new ConfigException(
+                    "transport must be auto, epoll, io_uring or nio, not '" + value + "'");
         };
     }
 

@@ -12,45 +12,74 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The socket transport: native epoll on Linux when it loads, Java NIO otherwise (or when configured).
- * Immutable; any thread.
+ * The socket transport: native epoll on Linux when it loads, io_uring when configured, Java NIO otherwise (or when
+ * configured). Immutable; any thread.
  */
-public record Transports(boolean epoll) {
+public record Transports(Kind kind) {
 
-    /** Resolves {@code choice}; {@code EPOLL} fails when the native transport cannot load here. */
+    /** The transports this node can run on. */
+    public enum Kind { EPOLL, IO_URING, NIO }
+
+    /**
+     * Resolves {@code choice}; {@code EPOLL} and {@code IO_URING} fail when their native transport cannot load here
+     * (io_uring also when the kernel forbids it, e.g. {@code kernel.io_uring_disabled} or a container's seccomp
+     * profile).
+     */
     public static Transports choose(Transport choice) {
         return switch (choice) {
-            case AUTO -> new Transports(Epoll.isAvailable());
-            case NIO -> new Transports(false);
+            case AUTO -> new Transports(Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO);
+            case NIO -> new Transports(Kind.NIO);
             case EPOLL -> {
                 if (!Epoll.isAvailable()) {
                     throw new ConfigException("transport=epoll, but the native epoll transport is not available: "
                             + Epoll.unavailabilityCause());
                 }
-                yield new Transports(true);
+                yield new Transports(Kind.EPOLL);
+            }
+            case IO_URING -> {
+                if (!IoUring.isAvailable()) {
+                    throw new ConfigException("transport=io_uring, but io_uring is not available: "
+                            + IoUring.unavailabilityCause());
+                }
+                yield new Transports(Kind.IO_URING);
             }
         };
     }
 
     /** A group of {@code threads} event loops (0: one per available processor). */
     public EventLoopGroup newGroup(int threads, String name) {
-        IoHandlerFactory handler = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        IoHandlerFactory handler = switch (kind) {
+            case EPOLL -> EpollIoHandler.newFactory();
+            case IO_URING -> IoUringIoHandler.newFactory();
+            case NIO -> NioIoHandler.newFactory();
+        };
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         return new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory(name, true), handler);
     }
 
     public Class<? extends ServerChannel> serverChannel() {
-        return epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        return switch (kind) {
+            case EPOLL -> EpollServerSocketChannel.class;
+            case IO_URING -> IoUringServerSocketChannel.class;
+            case NIO -> NioServerSocketChannel.class;
+        };
     }
 
     public String name() {
-        return epoll ? "epoll" : "nio";
+        return switch (kind) {
+            case EPOLL -> "epoll";
+            case IO_URING -> "io_uring";
+            case NIO -> "nio";
+        };
     }
 
     /** The loops of {@code group}, in iteration order. */
