@@ -3,7 +3,6 @@ package io.fanwire.gateway.session;
 import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.history.HistoryEntry;
 import io.fanwire.gateway.history.PartitionLog;
-import io.fanwire.gateway.ingest.CatchUpReaders;
 import io.fanwire.protocol.v1.ServerFrame;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -20,7 +19,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>For each partition it keeps a cursor: the last offset the client has (its resume position at first). Records
  * after the cursor come from the partition's in-memory history when it still holds them, else from Kafka
- * through the shared {@link CatchUpReaders}; offsets Kafka no longer has are announced with ONE {@code Gap}.
+ * through {@link OlderRecords} (the shared catch-up readers); offsets Kafka no longer has are announced with ONE {@code Gap}.
  * Offsets that hold no record (transaction markers, records removed by compaction) are simply passed: a cursor
  * moves to the offset of the last record sent, or to the end of the range a Kafka chunk covered, never by
  * "offset + 1" alone.
@@ -66,7 +65,7 @@ final class Replay implements Runnable {
     /** Per partition: whether a Kafka fetch is under way. */
     private final boolean[] fetching;
     /** Per partition: the Kafka chunk being sent, or null, and the index of its next record. */
-    private final CatchUpReaders.Chunk[] chunks;
+    private final OlderRecords.Chunk[] chunks;
     private final int[] chunkNext;
     private final List<HistoryEntry> buffer = new ArrayList<>();
     /** Partitions not handed to the live path yet. */
@@ -88,7 +87,7 @@ final class Replay implements Runnable {
         }
         this.live = new boolean[partitions.length];
         this.fetching = new boolean[partitions.length];
-        this.chunks = new CatchUpReaders.Chunk[partitions.length];
+        this.chunks = new OlderRecords.Chunk[partitions.length];
         this.chunkNext = new int[partitions.length];
         this.replaying = partitions.length;
     }
@@ -233,7 +232,7 @@ final class Replay implements Runnable {
         return WAITS;
     }
 
-    private void onChunk(int i, CatchUpReaders.Chunk chunk) {
+    private void onChunk(int i, OlderRecords.Chunk chunk) {
         if (cancelled || !session.delivering()) {
             return;
         }
@@ -258,7 +257,7 @@ final class Replay implements Runnable {
 
     /** Sends up to a slice of partition {@code i}'s Kafka chunk; past its end, moves the cursor to the chunk's end. */
     private int sendFromChunk(int i) {
-        CatchUpReaders.Chunk chunk = chunks[i];
+        OlderRecords.Chunk chunk = chunks[i];
         List<ConsumerRecord<byte[], byte[]>> records = chunk.records();
         int end = Math.min(records.size(), chunkNext[i] + RECORDS_PER_SLICE);
         int sent = 0;

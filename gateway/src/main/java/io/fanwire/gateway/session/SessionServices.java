@@ -3,7 +3,6 @@ package io.fanwire.gateway.session;
 import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.history.LastValues;
 import io.fanwire.gateway.history.RecordHistory;
-import io.fanwire.gateway.ingest.CatchUpReaders;
 import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import io.fanwire.gateway.auth.AccessRules;
 import io.fanwire.gateway.codec.PayloadFormats;
@@ -17,8 +16,9 @@ import java.util.function.BooleanSupplier;
 /**
  * What every connection's {@link SessionHandler} shares: limits, slow-consumer policies, the subscription
  * tables, metrics, the publisher, authentication and access rules, and what resuming and snapshots need
- * (the record history, the catch-up readers, the last values). Immutable; any thread.
+ * (the record history, the older records in Kafka, the last values). Immutable; any thread.
  *
+ * @param catchUp where a replay reads what the history no longer holds (the catch-up readers)
  * @param payloadFormats how JSON connections get each topic's record values
  * @param publisher null when {@code publish.enabled} is false
  * @param authenticator verifies the tokens of upgrades and Refresh requests
@@ -33,7 +33,7 @@ public record SessionServices(
         GatewayMetrics metrics,
         KafkaPublisher publisher,
         RecordHistory history,
-        CatchUpReaders catchUp,
+        OlderRecords catchUp,
         LastValues lastValues,
         PayloadFormats payloadFormats,
         int maxChannelLength,
