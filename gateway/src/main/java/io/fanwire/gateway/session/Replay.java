@@ -23,11 +23,12 @@ import org.slf4j.LoggerFactory;
  * Offsets that hold no record (transaction markers, records removed by compaction) are simply passed: a cursor
  * moves to the offset of the last record sent, or to the end of the range a Kafka chunk covered, never by
  * "offset + 1" alone.
- * Meanwhile the live path leaves this channel's records of the partition alone ({@link ChannelState#REPLAYING}).
+ * Meanwhile the live path leaves this channel's records of the partition alone ({@link Subscription#liveIn}).
  * When the cursor reaches the ingest thread's last offset ({@link PartitionLog#lastOffset}), every record the
  * event loop has processed so far is at or below the cursor — the ingest thread appends to the history before
  * it hands a record to the loops — so the switch is exact: the live path takes over for records after the
- * cursor, and skips the ones at or below it that were still queued for the loop.
+ * cursor, and skips the ones at or below it that were still queued for the loop
+ * ({@link Subscription#partitionCaughtUp}).
  *
  * <p>Fairness: the partitions take turns, round robin, each at most {@value #RECORDS_PER_SLICE} records a turn
  * (from memory or from a Kafka chunk it was handed), and a partition waiting for Kafka does not hold up the
@@ -55,7 +56,7 @@ final class Replay implements Runnable {
     static final String RETENTION = "retention: Kafka no longer has these offsets";
 
     private final Session session;
-    private final ChannelState state;
+    private final Subscription subscription;
     /** The replayed partitions; the arrays below are indexed like it. */
     private final int[] partitions;
     /** Per partition: the last offset the client has. */
@@ -76,14 +77,14 @@ final class Replay implements Runnable {
     private boolean retryScheduled;
     private boolean cancelled;
 
-    /** Replays {@code partitions} of {@code state}, each from its {@link ChannelState#start}. */
-    Replay(Session session, ChannelState state, int[] partitions) {
+    /** Replays {@code partitions} of {@code subscription}, each from its {@link Subscription#start}. */
+    Replay(Session session, Subscription subscription, int[] partitions) {
         this.session = session;
-        this.state = state;
+        this.subscription = subscription;
         this.partitions = partitions;
         this.cursors = new long[partitions.length];
         for (int i = 0; i < partitions.length; i++) {
-            cursors[i] = state.start[partitions[i]];
+            cursors[i] = subscription.start(partitions[i]);
         }
         this.live = new boolean[partitions.length];
         this.fetching = new boolean[partitions.length];
@@ -110,7 +111,7 @@ final class Replay implements Runnable {
     /** The client's position in a partition that {@link #covers} says the replay owns. */
     long position(int partition) {
         int i = indexOf(partition);
-        return i >= 0 ? cursors[i] : state.start[partition];
+        return i >= 0 ? cursors[i] : subscription.start(partition);
     }
 
     void cancel() {
@@ -139,12 +140,12 @@ final class Replay implements Runnable {
 
     /**
      * The replay threw (direct memory ran out while encoding, or a bug): left alone, the channel would stay
-     * {@link ChannelState#REPLAYING} for good and get no more records. Cut the connection instead; the client
+     * replaying for good and get no more records. Cut the connection instead; the client
      * resumes from its positions.
      */
     private void failed(Throwable e) {
         cancelled = true;
-        log.error("replay of {} failed; cutting that connection", state.name, e);
+        log.error("replay of {} failed; cutting that connection", subscription.name(), e);
         session.services().metrics().deliveryFailed();
         session.abortAfterFailure();
     }
@@ -189,8 +190,7 @@ final class Replay implements Runnable {
         }
         session.flush();
         cancelled = true;
-        state.replay = null;
-        session.dropSkipIfDone(state);
+        subscription.replayFinished();
     }
 
     private void retry() {
@@ -204,7 +204,7 @@ final class Replay implements Runnable {
         if (chunks[i] != null) {
             return sendFromChunk(i);
         }
-        PartitionLog log = state.logs[partition];
+        PartitionLog log = subscription.log(partition);
         if (cursors[i] >= log.lastOffset()) {
             switchToLive(i);
             return 0;
@@ -239,7 +239,7 @@ final class Replay implements Runnable {
         fetching[i] = false;
         try {
             if (cursors[i] + 1 < chunk.logStart()) {
-                session.writeFrame(ServerFrames.gap(state.name.toString(), partitions[i], cursors[i] + 1,
+                session.writeFrame(ServerFrames.gap(subscription.name().toString(), partitions[i], cursors[i] + 1,
                         chunk.logStart() - 1, RETENTION));
                 session.services().metrics().gapSent();
                 cursors[i] = chunk.logStart() - 1;
@@ -266,8 +266,8 @@ final class Replay implements Runnable {
             if (record.offset() > cursors[i]) {
                 String key = record.key() == null || record.key().length == 0 ? null
                         : new String(record.key(), StandardCharsets.UTF_8);
-                if (state.matches(record.topic(), key)
-                        && !session.deliveredByOther(state, record.topic(), partitions[i], key, record.offset())) {
+                if (subscription.matches(record.topic(), key) && !session.deliveredByOther(subscription,
+                        record.topic(), partitions[i], key, record.offset())) {
                     session.writeFrame(ServerFrames.message(record));
                     sent++;
                 }
@@ -286,8 +286,9 @@ final class Replay implements Runnable {
         if (offset <= cursors[i]) {
             return;
         }
-        if (state.matches(state.name.topic(), key)
-                && !session.deliveredByOther(state, state.name.topic(), partitions[i], key, offset)) {
+        String topic = subscription.name().topic();
+        if (subscription.matches(topic, key)
+                && !session.deliveredByOther(subscription, topic, partitions[i], key, offset)) {
             session.writeFrame(frame);
         }
         cursors[i] = offset;
@@ -295,11 +296,7 @@ final class Replay implements Runnable {
 
     /** The live path takes over partition {@code i} after its cursor. */
     private void switchToLive(int i) {
-        int partition = partitions[i];
-        PartitionLog log = state.logs[partition];
-        // Records at or below the cursor may still be queued for this loop; unless the loop is past them already.
-        state.skip[partition] = log.loopPosition(session.loopIndex()) >= cursors[i] ? ChannelState.NO_SKIP
-                : cursors[i];
+        subscription.partitionCaughtUp(partitions[i], cursors[i], session.loopIndex());
         live[i] = true;
         replaying--;
     }

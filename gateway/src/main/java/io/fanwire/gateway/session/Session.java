@@ -58,7 +58,7 @@ public final class Session {
     private static final String WEBSOCKET_ENCODER = "wsencoder";
     /** How long a slow consumer has to read its close frame before the connection is cut. */
     private static final long SLOW_CONSUMER_CLOSE_GRACE_MS = 1_000;
-    private static final ChannelState[] NO_CHANNELS = new ChannelState[0];
+    private static final Subscription[] NO_SUBSCRIPTIONS = new Subscription[0];
     /** Reason of the GoAway, Gap and close frame a slow consumer gets. */
     static final String SLOW_CONSUMER = "slow consumer";
     /** Initial size of the buffer a drain's frames are gathered in; it grows as needed. */
@@ -78,9 +78,9 @@ public final class Session {
      * The subscriptions, in subscription order, in an array searched linearly: most connections hold a
      * handful, {@code ws.max.subscriptions} bounds the scan, and {@link #write} walks it without allocating.
      */
-    private ChannelState[] states = NO_CHANNELS;
+    private Subscription[] states = NO_SUBSCRIPTIONS;
     private int channelCount;
-    /** How many subscriptions have a skip list: while none has, {@link #write} checks nothing. */
+    /** How many subscriptions {@link Subscription#filters filter}: while none does, {@link #write} checks nothing. */
     private int filtering;
     /** What this connection is owed while it is behind; made, with its writer, the first time it falls behind. */
     private Backlog backlog;
@@ -152,13 +152,13 @@ public final class Session {
     }
 
     /** The subscription to {@code name}, or null. */
-    ChannelState channel(ChannelName name) {
+    Subscription channel(ChannelName name) {
         int index = indexOf(name);
         return index < 0 ? null : states[index];
     }
 
     /** Subscription {@code index}, {@code 0 <= index < channelCount()}, in subscription order. */
-    ChannelState channel(int index) {
+    Subscription channel(int index) {
         return states[index];
     }
 
@@ -168,49 +168,45 @@ public final class Session {
 
     private int indexOf(ChannelName name) {
         for (int i = 0; i < channelCount; i++) {
-            if (states[i].name.equals(name)) {
+            if (states[i].name().equals(name)) {
                 return i;
             }
         }
         return -1;
     }
 
-    void addChannel(ChannelState state) {
+    void addChannel(Subscription subscription) {
         if (channelCount == states.length) {
             states = Arrays.copyOf(states, Math.max(2, channelCount * 2));
         }
-        states[channelCount++] = state;
-        if (state.skip != null) {
+        states[channelCount++] = subscription;
+        if (subscription.filters()) {
             filtering++;
         }
     }
 
+    /** A subscription of this session stopped filtering the live path. */
+    void filteringEnded() {
+        filtering--;
+    }
+
     /** Drops a subscription and stops its replay; returns it, or null if there was none. */
-    ChannelState removeChannel(ChannelName name) {
+    Subscription removeChannel(ChannelName name) {
         int index = indexOf(name);
         if (index < 0) {
             return null;
         }
-        ChannelState state = states[index];
+        Subscription subscription = states[index];
         System.arraycopy(states, index + 1, states, index, channelCount - index - 1);
         states[--channelCount] = null;
-        if (state.replay != null) {
-            state.replay.cancel();
-        }
-        if (state.skip != null) {
-            state.skip = null;
-            filtering--;
-        }
-        return state;
+        subscription.unsubscribe();
+        return subscription;
     }
 
     /** The connection can take writes again: replays that waited for it go on. */
     void resumeReplays() {
         for (int i = 0; i < channelCount; i++) {
-            Replay replay = states[i].replay;
-            if (replay != null) {
-                replay.writable();
-            }
+            states[i].connectionWritable();
         }
     }
 
@@ -304,35 +300,18 @@ public final class Session {
         }
     }
 
-    /** Whether some subscription matching {@code record} delivers it live; drops skip lists that are done. */
+    /** Whether some subscription matching {@code record} delivers it live (each one that does may end its skip). */
     private boolean liveTakes(EncodedRecord record) {
         int partition = record.partition();
         long offset = record.offset();
         boolean takes = false;
         for (int i = 0; i < channelCount; i++) {
-            ChannelState state = states[i];
-            if (!state.matches(record.topic(), record.key())) {
-                continue;
-            }
-            if (state.takesLive(partition, offset)) {
+            Subscription subscription = states[i];
+            if (subscription.matches(record.topic(), record.key()) && subscription.takesLive(partition, offset)) {
                 takes = true;
-                if (state.skip != null && partition < state.skip.length
-                        && state.skip[partition] != ChannelState.REPLAYING) {
-                    // Live records of a partition come in offset order: once one passes, all later ones do.
-                    state.skip[partition] = ChannelState.NO_SKIP;
-                    dropSkipIfDone(state);
-                }
             }
         }
         return takes;
-    }
-
-    /** Called when a subscription's skip list may have no work left. */
-    void dropSkipIfDone(ChannelState state) {
-        if (state.skip != null && state.replay == null && state.skipsNothing()) {
-            state.skip = null;
-            filtering--;
-        }
     }
 
     /**
@@ -341,21 +320,16 @@ public final class Session {
      * live in that partition or subscribed earlier (so that of two replays of overlapping channels, exactly
      * one sends the record).
      */
-    boolean deliveredByOther(ChannelState replaying, String topic, int partition, String key, long offset) {
+    boolean deliveredByOther(Subscription replaying, String topic, int partition, String key, long offset) {
         boolean earlier = true;
         for (int i = 0; i < channelCount; i++) {
-            ChannelState other = states[i];
+            Subscription other = states[i];
             if (other == replaying) {
                 earlier = false;
                 continue;
             }
-            if (!other.matches(topic, key)) {
-                continue;
-            }
-            boolean after = partition >= other.start.length || offset > other.start[partition];
-            boolean live = other.skip == null || partition >= other.skip.length
-                    || other.skip[partition] != ChannelState.REPLAYING;
-            if (after && (live || earlier)) {
+            if (other.matches(topic, key) && other.afterStart(partition, offset)
+                    && (other.liveIn(partition) || earlier)) {
                 return true;
             }
         }
@@ -368,16 +342,15 @@ public final class Session {
      * start position, so the live path delivers it; a queued live record at or below it is skipped. So the
      * client gets each key's latest value once, then every later record, with no gap and no duplicate.
      */
-    void sendSnapshot(ChannelState state) {
-        services.lastValues().forEach(state.name.topic(), state.name.key(), entry -> {
+    void sendSnapshot(Subscription subscription) {
+        services.lastValues().forEach(subscription.name().topic(), subscription.name().key(), entry -> {
             Message message = entry.frame().getMessage();
-            int partition = message.getPartition();
-            if (partition < state.start.length && entry.offset() <= state.start[partition]) {
+            if (subscription.inSnapshot(message.getPartition(), entry.offset())) {
                 writeFrame(ServerFrame.newBuilder().setMessage(message.toBuilder().setSnapshot(true)).build());
             }
         });
         flush();
-        dropSkipIfDone(state);
+        subscription.snapshotSent();
     }
 
     /** Writes a per-connection frame (replayed record, gap, go-away) without flushing. */
@@ -393,27 +366,17 @@ public final class Session {
      * Where the client stands in each partition of {@code state}'s topic: everything of the channel up to each
      * position has been sent to it, or preceded its subscription. What {@code GoAway} tells it to resume from.
      */
-    List<Position> positions(ChannelState state) {
-        PartitionLog[] logs = services.history().partitions(state.name.topic());
+    List<Position> positions(Subscription subscription) {
+        String topic = subscription.name().topic();
+        PartitionLog[] logs = services.history().partitions(topic);
         List<Position> positions = new ArrayList<>(logs.length);
         for (int p = 0; p < logs.length; p++) {
             if (logs[p] == null) {
                 continue;
             }
-            long position;
-            if (state.replay != null && state.replay.covers(p)) {
-                position = state.replay.position(p);
-            } else {
-                position = logs[p].loopPosition(loopIndex);
-                if (p < state.start.length) {
-                    position = Math.max(position, state.start[p]);
-                }
-                if (state.skip != null && p < state.skip.length && state.skip[p] != ChannelState.REPLAYING) {
-                    position = Math.max(position, state.skip[p]);
-                }
-            }
+            long position = subscription.position(p, logs[p], loopIndex);
             if (backlog != null && !backlog.isEmpty()) {
-                long held = backlog.earliestOffset(state.name.topic(), p);
+                long held = backlog.earliestOffset(topic, p);
                 if (held != Long.MAX_VALUE) {
                     position = Math.min(position, held - 1);
                 }
@@ -514,7 +477,7 @@ public final class Session {
 
         @Override
         public Iterator<ChannelName> iterator() {
-            return Arrays.stream(states, 0, channelCount).map(state -> state.name).iterator();
+            return Arrays.stream(states, 0, channelCount).map(Subscription::name).iterator();
         }
     }
 
@@ -708,12 +671,12 @@ public final class Session {
         // resume_from: per partition the lowest position of any channel, which is safe for each of them.
         Map<Integer, Long> lowest = new TreeMap<>();
         for (int i = 0; i < channelCount; i++) {
-            ChannelState state = states[i];
-            List<Position> positions = positions(state);
-            goAway.addChannels(ChannelPositions.newBuilder().setChannel(state.name.toString())
+            Subscription subscription = states[i];
+            List<Position> positions = positions(subscription);
+            goAway.addChannels(ChannelPositions.newBuilder().setChannel(subscription.name().toString())
                     .addAllPositions(positions));
-            oneTopic &= onlyTopic == null || onlyTopic.equals(state.name.topic());
-            onlyTopic = state.name.topic();
+            oneTopic &= onlyTopic == null || onlyTopic.equals(subscription.name().topic());
+            onlyTopic = subscription.name().topic();
             for (Position position : positions) {
                 lowest.merge(position.getPartition(), position.getOffset(), Math::min);
             }

@@ -114,7 +114,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         credentials.cancel();
         int removed = 0;
         while (session.channelCount() > 0) {
-            ChannelName channel = session.channel(session.channelCount() - 1).name;
+            ChannelName channel = session.channel(session.channelCount() - 1).name();
             session.removeChannel(channel);
             if (services.subscriptions().remove(session.loopIndex(), session, channel)) {
                 removed++;
@@ -291,7 +291,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                     + "(see snapshot.topics)"));
             return;
         }
-        ChannelState existing = session.channel(channel);
+        Subscription existing = session.channel(channel);
         if (existing != null) {
             if (subscribe.getResumeFromCount() > 0 || subscribe.getSnapshot()) {
                 reply(ctx, badRequest(id, "channel " + channel + " is already subscribed on this connection: "
@@ -321,41 +321,22 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         // ingest thread records an offset before it checks which loops want the record).
         services.subscriptions().add(session.loopIndex(), session, channel);
         services.metrics().subscriptionsChanged(1);
-        long[] start = new long[logs.length];
-        for (int p = 0; p < logs.length; p++) {
-            start[p] = resumeFrom != null && resumeFrom[p] != ResumePositions.LIVE ? resumeFrom[p]
-                    : logs[p] == null ? -1 : logs[p].lastOffset();
-        }
-        ChannelState state = new ChannelState(channel, logs, start);
+        Subscription subscription = new Subscription(session, channel, logs, resumeFrom);
         Replay replay = null;
         if (resumeFrom != null) {
-            state.skip = new long[logs.length];
-            int[] replayed = new int[subscribe.getResumeFromCount()];
-            int n = 0;
-            for (int p = 0; p < logs.length; p++) {
-                boolean resumes = resumeFrom[p] != ResumePositions.LIVE;
-                state.skip[p] = resumes ? ChannelState.REPLAYING : ChannelState.NO_SKIP;
-                if (resumes) {
-                    replayed[n++] = p;
-                }
-            }
-            replay = new Replay(session, state, replayed);
-            state.replay = replay;
+            replay = subscription.startReplay();
         } else if (subscribe.getSnapshot()) {
-            // Live records up to the start positions may still be queued for this loop: the snapshot covers them.
-            state.skip = new long[logs.length];
-            for (int p = 0; p < logs.length; p++) {
-                state.skip[p] = logs[p] == null || logs[p].loopPosition(session.loopIndex()) >= start[p]
-                        ? ChannelState.NO_SKIP : start[p];
-            }
+            subscription.startSnapshot(session.loopIndex());
+        } else {
+            subscription.startLive();
         }
-        session.addChannel(state);
+        session.addChannel(subscription);
         session.maxRate(channel, maxRate);
-        reply(ctx, ServerFrames.subscribed(id, session.positions(state)));
+        reply(ctx, ServerFrames.subscribed(id, session.positions(subscription)));
         if (replay != null) {
             replay.run();
         } else if (subscribe.getSnapshot()) {
-            session.sendSnapshot(state);
+            session.sendSnapshot(subscription);
         }
     }
 
