@@ -10,6 +10,7 @@ import io.fanwire.gateway.codec.Subprotocol;
 import io.fanwire.gateway.fanout.LoopDelivery;
 import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import io.fanwire.gateway.policy.SlowConsumerPolicy;
+import io.fanwire.gateway.session.OutboundWriter;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.history.RecordHistory;
 import io.fanwire.gateway.session.SessionServices;
@@ -166,7 +167,10 @@ public class FanoutBenchmark {
             if (embedded[i].unsafe().outboundBuffer() == null) {
                 throw new IllegalStateException("channel is not open: Session.write would write nothing");
             }
-            table.add(new Session(capture.context(), Subprotocol.PROTO, 0, services), wholeTopic);
+            // The pipeline has no WebSocket encoder: record frames are written from where the session stands.
+            OutboundWriter out = new OutboundWriter(capture.context(), embedded[i].unsafe().outboundBuffer(),
+                    Subprotocol.PROTO, PayloadFormats.none(), Long.MAX_VALUE);
+            table.add(new Session(capture.context(), out, Subprotocol.PROTO, 0, services), wholeTopic);
         }
 
         // What the loop's drain task does per poll batch: deliver, then one flush per touched session.

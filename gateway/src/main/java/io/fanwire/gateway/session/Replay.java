@@ -156,7 +156,7 @@ final class Replay implements Runnable {
         boolean retry = false;
         int idle = 0;
         while (replaying > 0) {
-            if (!session.ctx().channel().isWritable()) {
+            if (!session.out().channelWritable()) {
                 waiting = true;
                 session.flush();
                 return;
@@ -239,7 +239,7 @@ final class Replay implements Runnable {
         fetching[i] = false;
         try {
             if (cursors[i] + 1 < chunk.logStart()) {
-                session.writeFrame(ServerFrames.gap(subscription.name().toString(), partitions[i], cursors[i] + 1,
+                session.out().writeFrame(ServerFrames.gap(subscription.name().toString(), partitions[i], cursors[i] + 1,
                         chunk.logStart() - 1, RETENTION));
                 session.services().metrics().gapSent();
                 cursors[i] = chunk.logStart() - 1;
@@ -268,7 +268,7 @@ final class Replay implements Runnable {
                         : new String(record.key(), StandardCharsets.UTF_8);
                 if (subscription.matches(record.topic(), key) && !session.deliveredByOther(subscription,
                         record.topic(), partitions[i], key, record.offset())) {
-                    session.writeFrame(ServerFrames.message(record));
+                    session.out().writeFrame(ServerFrames.message(record));
                     sent++;
                 }
                 cursors[i] = record.offset();
@@ -289,7 +289,7 @@ final class Replay implements Runnable {
         String topic = subscription.name().topic();
         if (subscription.matches(topic, key)
                 && !session.deliveredByOther(subscription, topic, partitions[i], key, offset)) {
-            session.writeFrame(frame);
+            session.out().writeFrame(frame);
         }
         cursors[i] = offset;
     }

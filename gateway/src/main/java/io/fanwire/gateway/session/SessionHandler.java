@@ -10,6 +10,7 @@ import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.codec.Subprotocol;
 import io.fanwire.gateway.subscription.ChannelName;
 import io.fanwire.protocol.v1.ClientFrame;
+import io.fanwire.protocol.v1.Message;
 import io.fanwire.protocol.v1.Publish;
 import io.fanwire.protocol.v1.ServerFrame;
 import io.fanwire.protocol.v1.Subscribe;
@@ -72,6 +73,8 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     private final Principal principal;
     /** Where the client is, for log lines: the address its PROXY header named, when the listener reads one. */
     private final SocketAddress client;
+    /** Where the session's record frames go; made by the transport at the upgrade. */
+    private final OutboundWriter out;
     private Session session;
     private SessionCredentials credentials;
     /** The fragments of a message being received, or null; owned (released) by this handler. */
@@ -81,23 +84,26 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * {@code principal}: who the upgrade request authenticated as; {@code client}: the client's address, which is not
-     * the TCP peer's behind a load balancer that sends the PROXY protocol.
+     * the TCP peer's behind a load balancer that sends the PROXY protocol; {@code out}: the connection's writer of
+     * record frames.
      */
-    public SessionHandler(Subprotocol protocol, SessionServices services, Principal principal, SocketAddress client) {
+    public SessionHandler(Subprotocol protocol, SessionServices services, Principal principal, SocketAddress client,
+                          OutboundWriter out) {
         this.protocol = protocol;
         this.services = services;
         this.principal = principal;
         this.client = client;
+        this.out = out;
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         int loopIndex = services.subscriptions().indexOf(ctx.channel().eventLoop());
-        session = new Session(ctx, protocol, loopIndex, services);
+        session = new Session(ctx, out, protocol, loopIndex, services);
         rate = new FrameRateLimiter(services.limits().framesPerSecond(), services.limits().framesBurst(),
                 System::nanoTime);
         credentials = new SessionCredentials(ctx.executor(), services, principal, () -> {
-            reply(ctx, session.goAway("token expired: send Refresh with a new token before it expires", 0, 0));
+            reply(ctx, ResumePoints.goAway(session, "token expired: send Refresh with a new token before it expires", 0, 0));
             session.close(TOKEN_EXPIRED, TOKEN_EXPIRED.reasonText());
         });
         services.idleSweeps().get(loopIndex).register(session);
@@ -112,15 +118,15 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         credentials.cancel();
+        session.discard();
         int removed = 0;
-        while (session.channelCount() > 0) {
-            ChannelName channel = session.channel(session.channelCount() - 1).name();
-            session.removeChannel(channel);
+        while (session.subscriptionCount() > 0) {
+            ChannelName channel = session.subscription(session.subscriptionCount() - 1).name();
+            session.remove(channel);
             if (services.subscriptions().remove(session.loopIndex(), session, channel)) {
                 removed++;
             }
         }
-        session.discard();
         services.idleSweeps().get(session.loopIndex()).unregister(session);
         discardFragments();
         services.metrics().subscriptionsChanged(-removed);
@@ -131,9 +137,6 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         session.writabilityChanged();
-        if (ctx.channel().isWritable()) {
-            session.resumeReplays();
-        }
         ctx.fireChannelWritabilityChanged();
     }
 
@@ -291,7 +294,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                     + "(see snapshot.topics)"));
             return;
         }
-        Subscription existing = session.channel(channel);
+        Subscription existing = session.subscription(channel);
         if (existing != null) {
             if (subscribe.getResumeFromCount() > 0 || subscribe.getSnapshot()) {
                 reply(ctx, badRequest(id, "channel " + channel + " is already subscribed on this connection: "
@@ -299,11 +302,11 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             } else {
                 // Subscribing again sets the channel's limit anew.
                 session.maxRate(channel, maxRate);
-                reply(ctx, ServerFrames.subscribed(id, session.positions(existing)));
+                reply(ctx, ServerFrames.subscribed(id, ResumePoints.positions(session, existing)));
             }
             return;
         }
-        if (session.channelCount() >= services.maxSubscriptions()) {
+        if (session.subscriptionCount() >= services.maxSubscriptions()) {
             services.metrics().limitExceeded(Limit.SUBSCRIPTIONS);
             reply(ctx, ServerFrames.error(id, ErrorCode.LIMIT_EXCEEDED,
                     "this connection already holds " + services.maxSubscriptions() + " subscriptions"));
@@ -330,14 +333,31 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         } else {
             subscription.startLive();
         }
-        session.addChannel(subscription);
+        session.add(subscription);
         session.maxRate(channel, maxRate);
-        reply(ctx, ServerFrames.subscribed(id, session.positions(subscription)));
+        reply(ctx, ServerFrames.subscribed(id, ResumePoints.positions(session, subscription)));
         if (replay != null) {
             replay.run();
         } else if (subscribe.getSnapshot()) {
-            session.sendSnapshot(subscription);
+            sendSnapshot(subscription);
         }
+    }
+
+    /**
+     * Sends {@code subscription}'s snapshot, flushed: the last value of each matching key whose offset is at or
+     * below the subscription's start position in its partition, marked {@code snapshot}. A newer value is after
+     * the start position, so the live path delivers it; a queued live record at or below it is skipped. So the
+     * client gets each key's latest value once, then every later record, with no gap and no duplicate.
+     */
+    private void sendSnapshot(Subscription subscription) {
+        services.lastValues().forEach(subscription.name().topic(), subscription.name().key(), entry -> {
+            Message message = entry.frame().getMessage();
+            if (subscription.inSnapshot(message.getPartition(), entry.offset())) {
+                out.writeFrame(ServerFrame.newBuilder().setMessage(message.toBuilder().setSnapshot(true)).build());
+            }
+        });
+        session.flush();
+        subscription.snapshotSent();
     }
 
     private ServerFrame unsubscribe(long id, String name) {
@@ -347,10 +367,9 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
         } catch (IllegalArgumentException e) {
             return badRequest(id, e.getMessage());
         }
-        if (session.removeChannel(channel) != null) {
+        if (session.remove(channel) != null) {
             services.subscriptions().remove(session.loopIndex(), session, channel);
             services.metrics().subscriptionsChanged(-1);
-            session.unsubscribed(channel);
         }
         return ServerFrames.ok(id);
     }
