@@ -24,8 +24,9 @@ import java.util.function.Predicate;
  * records of a limited whole-topic subscription share one slot.
  *
  * <p>Made only for connections that set a {@code max_rate}; others never reach it. Event loop only (its
- * session's), including its one timer, which reads {@code nanoTime} (replaceable for tests). Ownership: holds one reference of each held record until it is
- * delivered, replaced, no longer wanted, or {@link #discard discarded}.
+ * session's), including its one timer, which reads {@code nanoTime} (replaceable for tests). Ownership: holds
+ * one reference of each held record until it is delivered, replaced, no longer wanted, or
+ * {@link #discard discarded}.
  */
 final class MaxRateThrottle {
 

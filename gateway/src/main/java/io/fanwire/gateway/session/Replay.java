@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>For each partition it keeps a cursor: the last offset the client has (its resume position at first). Records
  * after the cursor come from the partition's in-memory history when it still holds them, else from Kafka
- * through {@link OlderRecords} (the shared catch-up readers); offsets Kafka no longer has are announced with ONE {@code Gap}.
+ * through {@link OlderRecords} (the shared catch-up readers); offsets Kafka no longer has are announced with
+ * ONE {@code Gap}.
  * Offsets that hold no record (transaction markers, records removed by compaction) are simply passed: a cursor
  * moves to the offset of the last record sent, or to the end of the range a Kafka chunk covered, never by
  * "offset + 1" alone.
