@@ -20,6 +20,7 @@ import io.fanwire.gateway.session.Drain;
 import io.fanwire.gateway.session.IdleSweep;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.session.SessionServices;
+import io.fanwire.gateway.session.SessionSettings;
 import io.fanwire.gateway.subscription.Subscriptions;
 import io.fanwire.gateway.transport.ServerTls;
 import io.fanwire.gateway.transport.Transports;
@@ -133,12 +134,10 @@ public final class Gateway implements AutoCloseable {
                     fanout, history, lastValues, config.payloadFormats(), metrics, PooledByteBufAllocator.DEFAULT);
             ingest.start();
             resources.push(ingest);
-            SessionServices services = new SessionServices(subscriptions, metrics, publisher, history, catchUp, lastValues,
-                    config.payloadFormats(),
-                    config.maxChannelLength(), config.maxSubscriptions(), config.maxPendingBytes(),
-                    config.slowConsumerPolicies(), config.maxFrameBytes(), List.copyOf(idleSweeps),
-                    new Authenticator(verifier, security.anonymous()), AccessRules.parse(security.rules()),
-                    config.limits(), ingest::startedServing);
+            SessionServices services = new SessionServices(subscriptions, metrics, publisher, history, catchUp,
+                    lastValues, List.copyOf(idleSweeps), new Authenticator(verifier, security.anonymous()),
+                    AccessRules.parse(security.rules()), config.limits(), ingest::startedServing,
+                    SessionSettings.from(config));
 
             WebSocketServer webSocketServer = WebSocketServer.bind(new WebSocketServer.Settings(
                     config.bindAddress(), config.port(), config.wsPath(), config.maxFrameBytes(),

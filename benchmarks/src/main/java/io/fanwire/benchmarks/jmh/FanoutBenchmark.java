@@ -14,6 +14,7 @@ import io.fanwire.gateway.session.OutboundWriter;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.history.RecordHistory;
 import io.fanwire.gateway.session.SessionServices;
+import io.fanwire.gateway.session.SessionSettings;
 import io.fanwire.gateway.subscription.ChannelName;
 import io.fanwire.gateway.subscription.SubscriptionTable;
 import io.netty.buffer.AdaptiveByteBufAllocator;
@@ -149,12 +150,12 @@ public class FanoutBenchmark {
         // No history kept (budget 0), as with history.partition.max.bytes=0; the partition's positions are.
         RecordHistory history = new RecordHistory(0, 1);
         history.register(SampleRecords.TOPIC, 3, 0);
-        SessionServices services = new SessionServices(null, metrics, null, history, null, null, PayloadFormats.none(), 256, 1000,
-                Long.MAX_VALUE,
-                SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), 65_536, List.of(),
+        SessionServices services = new SessionServices(null, metrics, null, history, null, null, List.of(),
                 new Authenticator(null, true), AccessRules.parse("any * anyone"),
                 new ClientLimits(Integer.MAX_VALUE, 512, Integer.MAX_VALUE, Duration.ofSeconds(10), List.of("*"),
-                        Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE), () -> true);
+                        Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE), () -> true,
+                new SessionSettings(65_536, 256, 1000, Long.MAX_VALUE,
+                        SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), PayloadFormats.none()));
         table = new SubscriptionTable<>();
         ChannelName wholeTopic = ChannelName.parse(SampleRecords.TOPIC, 256);
         embedded = new EmbeddedChannel[channels];

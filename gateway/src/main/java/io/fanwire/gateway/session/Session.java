@@ -240,7 +240,7 @@ public final class Session {
             written = out.gather(record);
         } else {
             if (backpressure == null) {
-                backpressure = new Backpressure(out, protocol, ctx.alloc(), services.slowConsumerPolicies(),
+                backpressure = new Backpressure(out, protocol, ctx.alloc(), services.settings().slowConsumerPolicies(),
                         services.metrics());
             }
             written = backpressure.write(record, flushPending, throttle == null ? 0 : throttle.heldBytes());

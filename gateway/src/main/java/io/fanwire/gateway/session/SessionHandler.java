@@ -201,7 +201,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     /** Adds {@code frame}'s payload to the message being joined, and handles the message once it is whole. */
     private void appendFragment(WebSocketFrame frame) {
-        if (fragments.readableBytes() + frame.content().readableBytes() > services.maxFrameBytes()) {
+        if (fragments.readableBytes() + frame.content().readableBytes() > services.settings().maxFrameBytes()) {
             services.metrics().limitExceeded(Limit.FRAME_SIZE);
             discardFragments();
             session.close(WebSocketCloseStatus.MESSAGE_TOO_BIG, "message larger than the limit");

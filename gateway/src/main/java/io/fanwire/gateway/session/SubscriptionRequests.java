@@ -46,11 +46,11 @@ final class SubscriptionRequests {
 
     /** {@link ChannelName#parse} that counts channels over {@code ws.max.channel.length}; refuses bad names. */
     static ChannelName channel(String name, SessionServices services) {
-        if (name.length() > services.maxChannelLength()) {
+        if (name.length() > services.settings().maxChannelLength()) {
             services.metrics().limitExceeded(Limit.CHANNEL_LENGTH);
         }
         try {
-            return ChannelName.parse(name, services.maxChannelLength());
+            return ChannelName.parse(name, services.settings().maxChannelLength());
         } catch (IllegalArgumentException e) {
             throw Refusal.badRequest(e.getMessage());
         }
@@ -91,10 +91,10 @@ final class SubscriptionRequests {
             reply.accept(ServerFrames.subscribed(id, ResumePoints.positions(session, existing)));
             return;
         }
-        if (session.subscriptionCount() >= services.maxSubscriptions()) {
+        if (session.subscriptionCount() >= services.settings().maxSubscriptions()) {
             services.metrics().limitExceeded(Limit.SUBSCRIPTIONS);
             throw new Refusal(ErrorCode.LIMIT_EXCEEDED,
-                    "this connection already holds " + services.maxSubscriptions() + " subscriptions");
+                    "this connection already holds " + services.settings().maxSubscriptions() + " subscriptions");
         }
         PartitionLog[] logs = services.history().partitions(channel.topic());
         long[] resumeFrom;

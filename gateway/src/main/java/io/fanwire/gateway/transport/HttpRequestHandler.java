@@ -205,7 +205,7 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
             throw new IllegalStateException("the WebSocket handshake added no frame encoder to the pipeline");
         }
         return new OutboundWriter(encoder, ctx.channel().unsafe().outboundBuffer(), protocol,
-                services.payloadFormats(), services.maxPendingBytes());
+                services.settings().payloadFormats(), services.settings().maxPendingBytes());
     }
 
     /** 401 with a {@code WWW-Authenticate} challenge (RFC 6750 §3); no WebSocket. */

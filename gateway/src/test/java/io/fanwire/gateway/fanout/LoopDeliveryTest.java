@@ -18,6 +18,7 @@ import io.fanwire.gateway.policy.SlowConsumerPolicy;
 import io.fanwire.gateway.session.OutboundWriter;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.session.SessionServices;
+import io.fanwire.gateway.session.SessionSettings;
 import io.fanwire.gateway.subscription.ChannelName;
 import io.fanwire.gateway.subscription.SubscriptionTable;
 import io.fanwire.gateway.testing.ServerFrameReader;
@@ -52,9 +53,10 @@ class LoopDeliveryTest {
     private final RecordHistory history = new RecordHistory(0, 1);
     private final SubscriptionTable<Session> table = new SubscriptionTable<>();
     private final SessionServices services = new SessionServices(null, metrics, null, history, null, null,
-            PayloadFormats.none(), 256, 100, 16L << 20, SlowConsumerPolicies.always(SlowConsumerPolicy.DISCONNECT),
-            65_536, List.of(), new Authenticator(null, true), AccessRules.parse("any * anyone"),
-            new ClientLimits(100, 0, 100, Duration.ofSeconds(10), List.of("*"), 100, 100, 1024), () -> true);
+            List.of(), new Authenticator(null, true), AccessRules.parse("any * anyone"),
+            new ClientLimits(100, 0, 100, Duration.ofSeconds(10), List.of("*"), 100, 100, 1024), () -> true,
+            new SessionSettings(65_536, 256, 100, 16L << 20, SlowConsumerPolicies.always(SlowConsumerPolicy.DISCONNECT),
+                    PayloadFormats.none()));
     private final List<EmbeddedChannel> channels = new ArrayList<>();
     private final List<ServerFrameReader> readers = new ArrayList<>();
     private final List<EncodedRecord> made = new ArrayList<>();

@@ -140,8 +140,9 @@ class SessionHandlerTest {
         assertSubscribed(connection.subscribe("quotes"));
         connection.publish(0, 0, "A");
         assertEquals(1, connection.frames().size());
-        long id = connection.send(ClientFrame.newBuilder().setUnsubscribe(Unsubscribe.newBuilder().setChannel("quotes")));
-        assertTrue(connection.onlyFrame().getReply().hasOk(), "ok for id " + id);
+        long id = connection.send(ClientFrame.newBuilder()
+                .setUnsubscribe(Unsubscribe.newBuilder().setChannel("quotes")));
+        assertEquals(id, connection.onlyFrame().getReply().getId());
         connection.publish(0, 1, "A");
         assertEquals(0, connection.frames().size());
         assertEquals(0, connection.subscriptions.table(0).size());

@@ -131,11 +131,12 @@ final class TestConnection implements AutoCloseable {
         history.register(OTHER_TOPIC, 0, 0);
         lastValues = new LastValues(settings.snapshotTopics, 1L << 20);
         services = new SessionServices(subscriptions, metrics, null, history, settings.olderRecords, lastValues,
-                PayloadFormats.none(), 256, settings.maxSubscriptions, settings.maxPendingBytes, settings.policies,
-                65_536, List.of(new IdleSweep(channel.eventLoop(), Duration.ofSeconds(20), Duration.ofSeconds(60))),
+                List.of(new IdleSweep(channel.eventLoop(), Duration.ofSeconds(20), Duration.ofSeconds(60))),
                 new Authenticator(null, true), AccessRules.parse(settings.rules),
                 new ClientLimits(50_000, 512, 1_000, Duration.ofSeconds(10), List.of("*"), 1_000_000, 1_000_000,
-                        32_768), () -> true);
+                        32_768), () -> true,
+                new SessionSettings(65_536, 256, settings.maxSubscriptions, settings.maxPendingBytes,
+                        settings.policies, PayloadFormats.none()));
         channel.pipeline().addLast(new WebSocket13FrameEncoder(false));
         ChannelHandlerContext encoder = channel.pipeline().context(WebSocketFrameEncoder.class);
         OutboundWriter out = new OutboundWriter(encoder, channel.unsafe().outboundBuffer(), Subprotocol.PROTO,
