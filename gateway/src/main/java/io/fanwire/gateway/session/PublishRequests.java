@@ -15,27 +15,23 @@ import org.apache.kafka.common.errors.RetriableException;
  * The publish requests of one connection: checked against the access rules and limits ({@link Refusal} when
  * refused), then produced to Kafka ({@code acks=all}); the reply follows the broker's answer, on the loop.
  *
- * <p>Event loop only (the connection's), except the producer's callback, which only hands the outcome back to
- * the loop. The payload is copied out of the request; no buffer is kept.
+ * <p>Stateless: a connection costs no object of this class. Event loop only (the connection's), except the
+ * producer's callback, which only hands the outcome back to the loop. The payload is copied out of the
+ * request; no buffer is kept.
  */
 final class PublishRequests {
 
-    private final SessionServices services;
-    private final SessionCredentials credentials;
-    private final EventExecutor loop;
-    private final Consumer<ServerFrame> reply;
-
-    /** {@code reply} writes a reply to the client, on the loop. */
-    PublishRequests(SessionServices services, SessionCredentials credentials, EventExecutor loop,
-                    Consumer<ServerFrame> reply) {
-        this.services = services;
-        this.credentials = credentials;
-        this.loop = loop;
-        this.reply = reply;
+    private PublishRequests() {
     }
 
-    /** Produces {@code publish} and replies {@code ok}, or {@code UNAVAILABLE} when Kafka does not acknowledge. */
-    void publish(long id, Publish publish) {
+    /**
+     * Produces {@code publish} and replies {@code ok} through {@code reply}, on {@code session}'s loop, or
+     * {@code UNAVAILABLE} when Kafka does not acknowledge.
+     */
+    static void publish(Session session, SessionCredentials credentials, long id, Publish publish,
+                        Consumer<ServerFrame> reply) {
+        SessionServices services = session.services();
+        EventExecutor loop = session.ctx().executor();
         if (services.publisher() == null) {
             throw new Refusal(ErrorCode.FORBIDDEN, "publishing is disabled on this gateway");
         }

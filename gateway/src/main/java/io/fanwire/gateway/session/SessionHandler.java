@@ -69,8 +69,6 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private Session session;
     private SessionCredentials credentials;
-    private SubscriptionRequests subscriptions;
-    private PublishRequests publishes;
     /** The fragments of a message being received, or null; owned (released) by this handler. */
     private CompositeByteBuf fragments;
     private boolean fragmentsAreText;
@@ -102,8 +100,6 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
                     0, 0));
             session.close(TOKEN_EXPIRED, TOKEN_EXPIRED.reasonText());
         });
-        subscriptions = new SubscriptionRequests(session, services, credentials, this::reply);
-        publishes = new PublishRequests(services, credentials, ctx.executor(), this::reply);
         services.idleSweeps().get(loopIndex).register(session);
         services.metrics().connectionOpened();
     }
@@ -122,7 +118,7 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         credentials.cancel();
         session.discard();
-        subscriptions.unsubscribeAll();
+        SubscriptionRequests.unsubscribeAll(session);
         services.idleSweeps().get(session.loopIndex()).unregister(session);
         discardFragments();
         services.metrics().connectionClosed();
@@ -247,9 +243,11 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             }
             id = request.getId();
             switch (request.getKindCase()) {
-                case SUBSCRIBE -> subscriptions.subscribe(id, request.getSubscribe());
-                case UNSUBSCRIBE -> subscriptions.unsubscribe(id, request.getUnsubscribe().getChannel());
-                case PUBLISH -> publishes.publish(id, request.getPublish());
+                case SUBSCRIBE -> SubscriptionRequests.subscribe(session, credentials, id, request.getSubscribe(),
+                        this::reply);
+                case UNSUBSCRIBE -> SubscriptionRequests.unsubscribe(session, id,
+                        request.getUnsubscribe().getChannel(), this::reply);
+                case PUBLISH -> PublishRequests.publish(session, credentials, id, request.getPublish(), this::reply);
                 case PING -> reply(ServerFrames.ok(id));
                 case REFRESH -> {
                     credentials.refresh(request.getRefresh().getToken());

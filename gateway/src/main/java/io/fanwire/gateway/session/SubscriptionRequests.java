@@ -22,26 +22,16 @@ import java.util.function.Consumer;
  * offset before it checks which loops want the record); the reply goes out before the first replayed or
  * snapshot record.
  *
- * <p>Event loop only (the connection's). Snapshot frames are encoded for this connection alone and handed to
- * its channel through the session's {@link OutboundWriter}.
+ * <p>Stateless: a connection costs no object of this class (every connection's heap counts). Event loop only
+ * (the connection's). Snapshot frames are encoded for this connection alone and handed to its channel through
+ * the session's {@link OutboundWriter}.
  */
 final class SubscriptionRequests {
 
     /** Smallest {@code max_rate} accepted: one update per 100 s. */
     static final double MIN_MAX_RATE = 0.01;
 
-    private final Session session;
-    private final SessionServices services;
-    private final SessionCredentials credentials;
-    private final Consumer<ServerFrame> reply;
-
-    /** {@code reply} writes a reply to the client. */
-    SubscriptionRequests(Session session, SessionServices services, SessionCredentials credentials,
-                         Consumer<ServerFrame> reply) {
-        this.session = session;
-        this.services = services;
-        this.credentials = credentials;
-        this.reply = reply;
+    private SubscriptionRequests() {
     }
 
     /** {@link ChannelName#parse} that counts channels over {@code ws.max.channel.length}; refuses bad names. */
@@ -56,8 +46,13 @@ final class SubscriptionRequests {
         }
     }
 
-    /** Subscribes, replies {@code Subscribed}, then replays or sends the snapshot if asked to. */
-    void subscribe(long id, Subscribe subscribe) {
+    /**
+     * Subscribes {@code session}, replies {@code Subscribed} through {@code reply}, then replays or sends the
+     * snapshot if asked to.
+     */
+    static void subscribe(Session session, SessionCredentials credentials, long id, Subscribe subscribe,
+                          Consumer<ServerFrame> reply) {
+        SessionServices services = session.services();
         if (subscribe.getSnapshot() && subscribe.getResumeFromCount() > 0) {
             throw Refusal.badRequest("snapshot and resume_from cannot be combined: a resume delivers every "
                     + "record after the positions, a snapshot the last value of each key");
@@ -120,7 +115,7 @@ final class SubscriptionRequests {
         if (replay != null) {
             replay.run();
         } else if (subscription.phase() == Subscription.Phase.SNAPSHOT) {
-            sendSnapshot(subscription);
+            sendSnapshot(session, subscription);
         }
     }
 
@@ -130,9 +125,9 @@ final class SubscriptionRequests {
      * the start position, so the live path delivers it; a queued live record at or below it is skipped. So the
      * client gets each key's latest value once, then every later record, with no gap and no duplicate.
      */
-    private void sendSnapshot(Subscription subscription) {
+    private static void sendSnapshot(Session session, Subscription subscription) {
         OutboundWriter out = session.out();
-        services.lastValues().forEach(subscription.name().topic(), subscription.name().key(), entry -> {
+        session.services().lastValues().forEach(subscription.name().topic(), subscription.name().key(), entry -> {
             Message message = entry.frame().getMessage();
             if (subscription.inSnapshot(message.getPartition(), entry.offset())) {
                 out.writeFrame(ServerFrame.newBuilder().setMessage(message.toBuilder().setSnapshot(true)).build());
@@ -142,8 +137,9 @@ final class SubscriptionRequests {
         subscription.snapshotSent();
     }
 
-    /** Unsubscribes from {@code name} and replies {@code ok}, also when it was not subscribed. */
-    void unsubscribe(long id, String name) {
+    /** Unsubscribes {@code session} from {@code name} and replies {@code ok}, also when it was not subscribed. */
+    static void unsubscribe(Session session, long id, String name, Consumer<ServerFrame> reply) {
+        SessionServices services = session.services();
         ChannelName channel = channel(name, services);
         if (session.remove(channel) != null) {
             services.subscriptions().remove(session.loopIndex(), session, channel);
@@ -153,7 +149,8 @@ final class SubscriptionRequests {
     }
 
     /** The connection closed: drops every subscription from the session and the loop's table. */
-    void unsubscribeAll() {
+    static void unsubscribeAll(Session session) {
+        SessionServices services = session.services();
         int removed = 0;
         while (session.subscriptionCount() > 0) {
             ChannelName channel = session.subscription(session.subscriptionCount() - 1).name();
