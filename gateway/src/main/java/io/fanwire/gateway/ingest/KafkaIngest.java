@@ -189,9 +189,13 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
                     break;
                 }
                 batch.add(encoded);
-                // Before the loops see it: a resuming subscription relies on it (see session.Replay).
-                history.append(encoded);
+                // Both before the loops see the record, in this order. A snapshot sends each key's last value at
+                // or below the partition's last offset read (history) and leaves newer records to the live path,
+                // which skips those at or below it: a last value must be in place before its offset is published,
+                // or a snapshot taken in between would send the older value and skip this one. A resuming
+                // subscription relies on the history being appended first as well (see session.Replay).
                 lastValues.record(encoded, record.value() == null);
+                history.append(encoded);
             }
             if (!loading.isEmpty()) {
                 checkLoaded();
