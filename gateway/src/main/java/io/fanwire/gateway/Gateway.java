@@ -20,6 +20,7 @@ import io.fanwire.gateway.session.Drain;
 import io.fanwire.gateway.session.IdleSweep;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.session.SessionServices;
+import io.fanwire.gateway.session.SessionSettings;
 import io.fanwire.gateway.subscription.Subscriptions;
 import io.fanwire.gateway.transport.ServerTls;
 import io.fanwire.gateway.transport.Transports;
@@ -46,17 +47,8 @@ import org.slf4j.LoggerFactory;
  * event loops → subscription tables → token keys and access rules →
  * ingest → fan-out → listeners.
  *
- * <p>The data path, from Kafka record to client frame:
- * {@link KafkaIngest} (poll, encode each record once: {@code EncodedRecord}; note it in the {@link RecordHistory}) →
- * {@link Fanout#dispatch} (each interested event loop's inbox, at most one queued drain task per loop:
- * {@code LoopDelivery}) → {@code SubscriptionTable.forEachSubscriber} → {@link Session#write} (a retained
- * duplicate of the shared frame) → one flush per session per drain. A session above its high water mark
- * applies its slow-consumer policy instead ({@code slow.consumer.policy}: conflate, drop, disconnect) and
- * writes what it held back when the channel is writable again.
- *
- * <p>Resuming clients: {@code SessionHandler} starts a {@code session.Replay}, which reads the
- * {@link RecordHistory} and, for older records, the shared {@link CatchUpReaders}, then hands over to the path
- * above.
+ * <p>The data path from a Kafka record to a client's socket, the resume path, the threads and who owns which
+ * buffer are drawn in docs/architecture.md; start there.
  *
  * <p>{@link #close} drains, then undoes {@link #start} in reverse order: readiness turns false, the listener
  * stops accepting, every client gets a {@code GoAway} with its resume positions and has {@code drain.grace.ms}
@@ -142,12 +134,10 @@ public final class Gateway implements AutoCloseable {
                     fanout, history, lastValues, config.payloadFormats(), metrics, PooledByteBufAllocator.DEFAULT);
             ingest.start();
             resources.push(ingest);
-            SessionServices services = new SessionServices(subscriptions, metrics, publisher, history, catchUp, lastValues,
-                    config.payloadFormats(),
-                    config.maxChannelLength(), config.maxSubscriptions(), config.maxPendingBytes(),
-                    config.slowConsumerPolicies(), config.maxFrameBytes(), List.copyOf(idleSweeps),
-                    new Authenticator(verifier, security.anonymous()), AccessRules.parse(security.rules()),
-                    config.limits(), ingest::startedServing);
+            SessionServices services = new SessionServices(subscriptions, metrics, publisher, history, catchUp,
+                    lastValues, List.copyOf(idleSweeps), new Authenticator(verifier, security.anonymous()),
+                    AccessRules.parse(security.rules()), config.limits(), ingest::startedServing,
+                    SessionSettings.from(config));
 
             WebSocketServer webSocketServer = WebSocketServer.bind(new WebSocketServer.Settings(
                     config.bindAddress(), config.port(), config.wsPath(), config.maxFrameBytes(),

@@ -10,9 +10,11 @@ import io.fanwire.gateway.codec.Subprotocol;
 import io.fanwire.gateway.fanout.LoopDelivery;
 import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import io.fanwire.gateway.policy.SlowConsumerPolicy;
+import io.fanwire.gateway.session.OutboundWriter;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.history.RecordHistory;
 import io.fanwire.gateway.session.SessionServices;
+import io.fanwire.gateway.session.SessionSettings;
 import io.fanwire.gateway.subscription.ChannelName;
 import io.fanwire.gateway.subscription.SubscriptionTable;
 import io.netty.buffer.AdaptiveByteBufAllocator;
@@ -148,12 +150,12 @@ public class FanoutBenchmark {
         // No history kept (budget 0), as with history.partition.max.bytes=0; the partition's positions are.
         RecordHistory history = new RecordHistory(0, 1);
         history.register(SampleRecords.TOPIC, 3, 0);
-        SessionServices services = new SessionServices(null, metrics, null, history, null, null, PayloadFormats.none(), 256, 1000,
-                Long.MAX_VALUE,
-                SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), 65_536, List.of(),
+        SessionServices services = new SessionServices(null, metrics, null, history, null, null, List.of(),
                 new Authenticator(null, true), AccessRules.parse("any * anyone"),
                 new ClientLimits(Integer.MAX_VALUE, 512, Integer.MAX_VALUE, Duration.ofSeconds(10), List.of("*"),
-                        Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE), () -> true);
+                        Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE), () -> true,
+                new SessionSettings(65_536, 256, 1000, Long.MAX_VALUE,
+                        SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), PayloadFormats.none()));
         table = new SubscriptionTable<>();
         ChannelName wholeTopic = ChannelName.parse(SampleRecords.TOPIC, 256);
         embedded = new EmbeddedChannel[channels];
@@ -166,7 +168,10 @@ public class FanoutBenchmark {
             if (embedded[i].unsafe().outboundBuffer() == null) {
                 throw new IllegalStateException("channel is not open: Session.write would write nothing");
             }
-            table.add(new Session(capture.context(), Subprotocol.PROTO, 0, services), wholeTopic);
+            // The pipeline has no WebSocket encoder: record frames are written from where the session stands.
+            OutboundWriter out = new OutboundWriter(capture.context(), embedded[i].unsafe().outboundBuffer(),
+                    Subprotocol.PROTO, PayloadFormats.none(), Long.MAX_VALUE);
+            table.add(new Session(capture.context(), out, Subprotocol.PROTO, 0, services), wholeTopic);
         }
 
         // What the loop's drain task does per poll batch: deliver, then one flush per touched session.

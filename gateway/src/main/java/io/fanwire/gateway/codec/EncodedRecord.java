@@ -13,10 +13,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * {@code fanwire.v1.json}.
  *
  * <p>Ownership: reference-counted. The ingest thread creates it (count 1), retains it once per event-loop
- * task it hands it to, and releases its own count; each task releases once when done. Connections get
- * {@code retainedDuplicate()}s of the frames, which the channel releases after writing. The frames are
- * freed when the count reaches zero. Read-only after construction, except the lazily made JSON frame,
- * which is published safely across event loops.
+ * task it hands it to, and releases its own count; each task releases once when done. A connection's writer
+ * ({@code session.OutboundWriter}) keeps at most one duplicate of a frame or copies it into a buffer of its
+ * own; docs/architecture.md has the whole chain. The frames are freed when the count reaches zero. Read-only
+ * after construction, except the lazily made JSON frame, which is published safely across event loops.
  */
 public final class EncodedRecord extends AbstractReferenceCounted {
 

@@ -168,7 +168,8 @@ public final class ConfigKeys {
     public static final ConfigKey SNAPSHOT_TOPIC_MAX_BYTES = ConfigKey.ranged("snapshot.topic.max.bytes", LONG,
             "67108864", 1, Long.MAX_VALUE,
             "Memory for the last values of one snapshot topic, in bytes (encoded frames plus about 100 bytes per "
-                    + "key). Past it the least recently written keys are evicted and missing from snapshots.");
+                    + "key). Past it keys are evicted by Caffeine's size policy (keys written rarely and not lately go "
+                    + "first; a new key may be the one evicted) and are missing from snapshots until written again.");
     public static final ConfigKey DRAIN_GRACE_MS = ConfigKey.ranged("drain.grace.ms", LONG, "10000", 0, 3_600_000,
             "Drain (SIGTERM, or POST /drain on the admin port): how long clients have, after their GoAway, to "
                     + "reconnect elsewhere before the node closes their connections (1001) and exits.");

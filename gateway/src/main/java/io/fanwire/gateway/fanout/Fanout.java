@@ -3,6 +3,7 @@ package io.fanwire.gateway.fanout;
 import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.codec.EncodedRecord;
 import io.fanwire.gateway.history.RecordHistory;
+import io.fanwire.gateway.ingest.BatchSink;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.subscription.Subscriptions;
 import io.netty.channel.EventLoop;
@@ -15,10 +16,10 @@ import java.util.List;
  * its loop the task writes each record to every matching local session and then flushes each touched
  * session once, so a busy connection costs one syscall per drained batch (or batches), not one per record.
  *
- * <p>{@link #dispatch} runs on the ingest thread. Ownership: dispatch takes one reference of each record
+ * <p>The ingest thread's {@link BatchSink}: {@link #dispatch} runs on the ingest thread. Ownership: dispatch takes one reference of each record
  * per interested loop and hands it to that loop's {@link LoopDelivery}, which releases it.
  */
-public final class Fanout {
+public final class Fanout implements BatchSink {
 
     /**
      * Records that may wait in one loop's inbox before the ingest thread stops polling. Past it the loops
@@ -39,6 +40,7 @@ public final class Fanout {
     }
 
     /** True while some loop has more than {@link #MAX_QUEUED_RECORDS_PER_LOOP} records waiting. Any thread. */
+    @Override
     public boolean backlogged() {
         for (LoopDelivery delivery : deliveries) {
             if (delivery.queuedRecords() > MAX_QUEUED_RECORDS_PER_LOOP) {
@@ -49,6 +51,7 @@ public final class Fanout {
     }
 
     /** Schedules delivery of {@code batch}, in order, on every interested loop. Ingest thread. */
+    @Override
     public void dispatch(List<EncodedRecord> batch) {
         for (int index = 0; index < deliveries.length; index++) {
             List<EncodedRecord> wanted = null;

@@ -11,8 +11,9 @@ import java.util.function.Consumer;
 /**
  * The last value of each key of the snapshot topics ({@code snapshot.topics}): what {@code Subscribe{snapshot}}
  * sends first. One Caffeine cache per topic, bounded in bytes ({@code snapshot.topic.max.bytes}, encoded frame
- * bytes plus a fixed cost per key); when a topic has more keys than fit, the least recently written are
- * evicted and are missing from snapshots until written again. A record with a null value (a tombstone, as on
+ * bytes plus a fixed cost per key); when a topic has more keys than fit, Caffeine evicts by its Window TinyLFU
+ * policy, which weighs how often and how lately each key was written (a new key may be the one evicted), and
+ * the evicted keys are missing from snapshots until written again. A record with a null value (a tombstone, as on
  * compacted topics) deletes its key.
  *
  * <p>Threads: the ingest thread writes ({@link #record}); event loops read ({@link #forEach}) without locks.

@@ -1,5 +1,6 @@
 package io.fanwire.gateway.ingest;
 
+import io.fanwire.gateway.session.OlderRecords;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,28 +26,17 @@ import org.slf4j.LoggerFactory;
  * whose next offset falls inside the fetched range gets the fetched records from its offset on. So 10,000
  * clients resuming from similar positions after a node failure cost a few fetches, not 10,000 consumers.
  *
- * <p>A request gets one {@link Chunk} (at most {@code max.poll.records} records); the caller asks again for
+ * <p>The {@link OlderRecords} of resuming subscriptions. A request gets one {@link Chunk} (at most {@code max.poll.records} records); the caller asks again for
  * the next. Threads: {@link #fetch} from any thread (event loops: it takes no lock); callbacks run on a
  * reader thread and must only hand the chunk over to their own thread. Chunks hold heap byte arrays only.
  */
-public final class CatchUpReaders implements AutoCloseable {
+public final class CatchUpReaders implements OlderRecords, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(CatchUpReaders.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
     private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(5);
     private static final long IDLE_PARK_NANOS = 50_000_000;
     private static final long RETRY_PARK_NANOS = 200_000_000;
-
-    /**
-     * Records of one partition from Kafka.
-     *
-     * @param logStart   the partition's first offset still in Kafka: offsets before it are gone (retention)
-     * @param records    records with offsets at or after the requested one, in order; may be empty
-     * @param nextOffset the offset after the range this chunk covers: records between the requested offset and
-     *                   it that are not in {@code records} do not exist (compacted away, or transaction markers)
-     */
-    public record Chunk(long logStart, List<ConsumerRecord<byte[], byte[]>> records, long nextOffset) {
-    }
 
     private record Request(TopicPartition partition, long from, Consumer<Chunk> callback) {
     }
@@ -67,6 +57,7 @@ public final class CatchUpReaders implements AutoCloseable {
      * Asks for the records of {@code partition} from offset {@code from} on; {@code callback} gets one chunk,
      * on a reader thread, once Kafka answered (while Kafka is unreachable, requests wait).
      */
+    @Override
     public void fetch(TopicPartition partition, long from, Consumer<Chunk> callback) {
         Reader reader = readers[Math.floorMod(partition.hashCode(), readers.length)];
         reader.inbox.add(new Request(partition, from, callback));

@@ -3,7 +3,6 @@ package io.fanwire.gateway.ingest;
 import io.fanwire.gateway.admin.GatewayMetrics;
 import io.fanwire.gateway.codec.EncodedRecord;
 import io.fanwire.gateway.codec.PayloadFormats;
-import io.fanwire.gateway.fanout.Fanout;
 import io.fanwire.gateway.history.LastValues;
 import io.fanwire.gateway.history.RecordHistory;
 import io.netty.buffer.ByteBufAllocator;
@@ -32,14 +31,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The ingest thread: reads every partition of the served topics with {@code assign()} (no consumer group:
  * every node needs every record, and there are no rebalances), encodes each record once, and hands each
- * poll batch to the {@link Fanout}, after recording it in the {@link RecordHistory}.
+ * poll batch to its {@link BatchSink} (the fan-out), after recording it in the {@link RecordHistory}.
  *
  * <p>Partitions found at start-up are read from the live end, except those of snapshot topics
  * ({@link LastValues}), read from their beginning to fill the last values; the node is not {@link #ready} until
  * they reach their start-up end. Partitions that appear later (the topic was created or grown) are read from
  * their beginning, since all their records are new. The partition
  * list is refreshed every {@code ingest.metadata.refresh.ms}. When the event loops fall behind
- * ({@link Fanout#backlogged}) the thread stops polling until they catch up, so a backlog stays in Kafka, not
+ * ({@link BatchSink#backlogged}) the thread stops polling until they catch up, so a backlog stays in Kafka, not
  * on the heap.
  *
  * <p>Transactions: by default the consumer reads committed records only ({@code ingest.isolation.level}, as the
@@ -65,7 +64,7 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
 
     private final List<String> topics;
     private final Duration metadataRefresh;
-    private final Fanout fanout;
+    private final BatchSink fanout;
     private final RecordHistory history;
     private final LastValues lastValues;
     private final PayloadFormats payloadFormats;
@@ -92,7 +91,7 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
     private boolean assignedOnce;
 
     public KafkaIngest(Map<String, String> kafkaProperties, List<String> topics, Duration metadataRefresh,
-                       Fanout fanout, RecordHistory history, LastValues lastValues, PayloadFormats payloadFormats,
+                       BatchSink fanout, RecordHistory history, LastValues lastValues, PayloadFormats payloadFormats,
                        GatewayMetrics metrics, ByteBufAllocator alloc) {
         this.topics = List.copyOf(topics);
         this.metadataRefresh = metadataRefresh;
@@ -195,9 +194,13 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
                     break;
                 }
                 batch.add(encoded);
-                // Before the loops see it: a resuming subscription relies on it (see session.Replay).
-                history.append(encoded);
+                // Both before the loops see the record, in this order. A snapshot sends each key's last value at
+                // or below the partition's last offset read (history) and leaves newer records to the live path,
+                // which skips those at or below it: a last value must be in place before its offset is published,
+                // or a snapshot taken in between would send the older value and skip this one. A resuming
+                // subscription relies on the history being appended first as well (see session.Replay).
                 lastValues.record(encoded, record.value() == null);
+                history.append(encoded);
             }
             if (!loading.isEmpty()) {
                 checkLoaded();

@@ -9,9 +9,10 @@ import io.netty.util.concurrent.EventExecutor;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * The {@code max_rate} of a connection's subscriptions: at most that many records per second per key, each
@@ -23,8 +24,9 @@ import java.util.function.Consumer;
  * records of a limited whole-topic subscription share one slot.
  *
  * <p>Made only for connections that set a {@code max_rate}; others never reach it. Event loop only (its
- * session's), including its one timer. Ownership: holds one reference of each held record until it is
- * delivered, replaced, no longer wanted, or {@link #discard discarded}.
+ * session's), including its one timer, which reads {@code nanoTime} (replaceable for tests). Ownership: holds
+ * one reference of each held record until it is delivered, replaced, no longer wanted, or
+ * {@link #discard discarded}.
  */
 final class MaxRateThrottle {
 
@@ -38,10 +40,11 @@ final class MaxRateThrottle {
     }
 
     private final EventExecutor executor;
+    private final LongSupplier nanoTime;
     private final Subprotocol protocol;
     private final ByteBufAllocator alloc;
     private final GatewayMetrics metrics;
-    private final Set<ChannelName> channels;
+    private final Predicate<ChannelName> channels;
     private final Consumer<EncodedRecord> deliver;
     private final Runnable flush;
     private final Map<ChannelName, Double> rates = new HashMap<>();
@@ -51,13 +54,16 @@ final class MaxRateThrottle {
     private long heldBytes;
 
     /**
-     * @param channels the session's subscriptions, read to find which limits apply
+     * @param nanoTime the clock of the slots, in nanoseconds; {@code executor} schedules the timer by it
+     * @param channels whether the session subscribes to a channel, asked to find which limits apply
      * @param deliver writes a record whose slot came (the session's path past this throttle)
      * @param flush flushes the session after a timer delivered records
      */
-    MaxRateThrottle(EventExecutor executor, Subprotocol protocol, ByteBufAllocator alloc, GatewayMetrics metrics,
-                    Set<ChannelName> channels, Consumer<EncodedRecord> deliver, Runnable flush) {
+    MaxRateThrottle(EventExecutor executor, LongSupplier nanoTime, Subprotocol protocol, ByteBufAllocator alloc,
+                    GatewayMetrics metrics, Predicate<ChannelName> channels, Consumer<EncodedRecord> deliver,
+                    Runnable flush) {
         this.executor = executor;
+        this.nanoTime = nanoTime;
         this.protocol = protocol;
         this.alloc = alloc;
         this.metrics = metrics;
@@ -89,7 +95,7 @@ final class MaxRateThrottle {
         if (interval == 0) {
             return false;
         }
-        long now = System.nanoTime();
+        long now = nanoTime.getAsLong();
         ChannelName key = new ChannelName(record.topic(), record.key());
         Slot slot = slots.get(key);
         if (slot == null) {
@@ -135,7 +141,7 @@ final class MaxRateThrottle {
 
     private void tick() {
         timerNanos = Long.MAX_VALUE;
-        long now = System.nanoTime();
+        long now = nanoTime.getAsLong();
         long earliest = Long.MAX_VALUE;
         boolean delivered = false;
         for (Iterator<Slot> it = slots.values().iterator(); it.hasNext(); ) {
@@ -172,13 +178,13 @@ final class MaxRateThrottle {
             return;
         }
         timerNanos = atNanos;
-        executor.schedule(tick, Math.max(0, atNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        executor.schedule(tick, Math.max(0, atNanos - nanoTime.getAsLong()), TimeUnit.NANOSECONDS);
     }
 
     private long intervalNanos(EncodedRecord record) {
         double rate = 0;
         ChannelName whole = new ChannelName(record.topic(), null);
-        if (channels.contains(whole)) {
+        if (channels.test(whole)) {
             Double limit = rates.get(whole);
             if (limit == null) {
                 return 0;
@@ -187,7 +193,7 @@ final class MaxRateThrottle {
         }
         if (record.key() != null) {
             ChannelName keyed = new ChannelName(record.topic(), record.key());
-            if (channels.contains(keyed)) {
+            if (channels.test(keyed)) {
                 Double limit = rates.get(keyed);
                 if (limit == null) {
                     return 0;
@@ -199,8 +205,8 @@ final class MaxRateThrottle {
     }
 
     private boolean wanted(EncodedRecord record) {
-        return channels.contains(new ChannelName(record.topic(), null))
-                || record.key() != null && channels.contains(new ChannelName(record.topic(), record.key()));
+        return channels.test(new ChannelName(record.topic(), null))
+                || record.key() != null && channels.test(new ChannelName(record.topic(), record.key()));
     }
 
     private void release(Slot slot) {

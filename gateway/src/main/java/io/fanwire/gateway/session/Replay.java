@@ -3,7 +3,6 @@ package io.fanwire.gateway.session;
 import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.history.HistoryEntry;
 import io.fanwire.gateway.history.PartitionLog;
-import io.fanwire.gateway.ingest.CatchUpReaders;
 import io.fanwire.protocol.v1.ServerFrame;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -20,15 +19,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p>For each partition it keeps a cursor: the last offset the client has (its resume position at first). Records
  * after the cursor come from the partition's in-memory history when it still holds them, else from Kafka
- * through the shared {@link CatchUpReaders}; offsets Kafka no longer has are announced with ONE {@code Gap}.
+ * through {@link OlderRecords} (the shared catch-up readers); offsets Kafka no longer has are announced with
+ * ONE {@code Gap}.
  * Offsets that hold no record (transaction markers, records removed by compaction) are simply passed: a cursor
  * moves to the offset of the last record sent, or to the end of the range a Kafka chunk covered, never by
  * "offset + 1" alone.
- * Meanwhile the live path leaves this channel's records of the partition alone ({@link ChannelState#REPLAYING}).
+ * Meanwhile the live path leaves this channel's records of the partition alone ({@link Subscription#liveIn}).
  * When the cursor reaches the ingest thread's last offset ({@link PartitionLog#lastOffset}), every record the
  * event loop has processed so far is at or below the cursor — the ingest thread appends to the history before
  * it hands a record to the loops — so the switch is exact: the live path takes over for records after the
- * cursor, and skips the ones at or below it that were still queued for the loop.
+ * cursor, and skips the ones at or below it that were still queued for the loop
+ * ({@link Subscription#partitionCaughtUp}).
  *
  * <p>Fairness: the partitions take turns, round robin, each at most {@value #RECORDS_PER_SLICE} records a turn
  * (from memory or from a Kafka chunk it was handed), and a partition waiting for Kafka does not hold up the
@@ -56,7 +57,7 @@ final class Replay implements Runnable {
     static final String RETENTION = "retention: Kafka no longer has these offsets";
 
     private final Session session;
-    private final ChannelState state;
+    private final Subscription subscription;
     /** The replayed partitions; the arrays below are indexed like it. */
     private final int[] partitions;
     /** Per partition: the last offset the client has. */
@@ -66,7 +67,7 @@ final class Replay implements Runnable {
     /** Per partition: whether a Kafka fetch is under way. */
     private final boolean[] fetching;
     /** Per partition: the Kafka chunk being sent, or null, and the index of its next record. */
-    private final CatchUpReaders.Chunk[] chunks;
+    private final OlderRecords.Chunk[] chunks;
     private final int[] chunkNext;
     private final List<HistoryEntry> buffer = new ArrayList<>();
     /** Partitions not handed to the live path yet. */
@@ -77,18 +78,18 @@ final class Replay implements Runnable {
     private boolean retryScheduled;
     private boolean cancelled;
 
-    /** Replays {@code partitions} of {@code state}, each from its {@link ChannelState#start}. */
-    Replay(Session session, ChannelState state, int[] partitions) {
+    /** Replays {@code partitions} of {@code subscription}, each from its {@link Subscription#start}. */
+    Replay(Session session, Subscription subscription, int[] partitions) {
         this.session = session;
-        this.state = state;
+        this.subscription = subscription;
         this.partitions = partitions;
         this.cursors = new long[partitions.length];
         for (int i = 0; i < partitions.length; i++) {
-            cursors[i] = state.start[partitions[i]];
+            cursors[i] = subscription.start(partitions[i]);
         }
         this.live = new boolean[partitions.length];
         this.fetching = new boolean[partitions.length];
-        this.chunks = new CatchUpReaders.Chunk[partitions.length];
+        this.chunks = new OlderRecords.Chunk[partitions.length];
         this.chunkNext = new int[partitions.length];
         this.replaying = partitions.length;
     }
@@ -111,7 +112,7 @@ final class Replay implements Runnable {
     /** The client's position in a partition that {@link #covers} says the replay owns. */
     long position(int partition) {
         int i = indexOf(partition);
-        return i >= 0 ? cursors[i] : state.start[partition];
+        return i >= 0 ? cursors[i] : subscription.start(partition);
     }
 
     void cancel() {
@@ -140,12 +141,12 @@ final class Replay implements Runnable {
 
     /**
      * The replay threw (direct memory ran out while encoding, or a bug): left alone, the channel would stay
-     * {@link ChannelState#REPLAYING} for good and get no more records. Cut the connection instead; the client
+     * replaying for good and get no more records. Cut the connection instead; the client
      * resumes from its positions.
      */
     private void failed(Throwable e) {
         cancelled = true;
-        log.error("replay of {} failed; cutting that connection", state.name, e);
+        log.error("replay of {} failed; cutting that connection", subscription.name(), e);
         session.services().metrics().deliveryFailed();
         session.abortAfterFailure();
     }
@@ -156,7 +157,7 @@ final class Replay implements Runnable {
         boolean retry = false;
         int idle = 0;
         while (replaying > 0) {
-            if (!session.ctx().channel().isWritable()) {
+            if (!session.out().channelWritable()) {
                 waiting = true;
                 session.flush();
                 return;
@@ -190,8 +191,7 @@ final class Replay implements Runnable {
         }
         session.flush();
         cancelled = true;
-        state.replay = null;
-        session.dropSkipIfDone(state);
+        subscription.replayFinished();
     }
 
     private void retry() {
@@ -205,7 +205,7 @@ final class Replay implements Runnable {
         if (chunks[i] != null) {
             return sendFromChunk(i);
         }
-        PartitionLog log = state.logs[partition];
+        PartitionLog log = subscription.log(partition);
         if (cursors[i] >= log.lastOffset()) {
             switchToLive(i);
             return 0;
@@ -233,14 +233,14 @@ final class Replay implements Runnable {
         return WAITS;
     }
 
-    private void onChunk(int i, CatchUpReaders.Chunk chunk) {
+    private void onChunk(int i, OlderRecords.Chunk chunk) {
         if (cancelled || !session.delivering()) {
             return;
         }
         fetching[i] = false;
         try {
             if (cursors[i] + 1 < chunk.logStart()) {
-                session.writeFrame(ServerFrames.gap(state.name.toString(), partitions[i], cursors[i] + 1,
+                session.out().writeFrame(ServerFrames.gap(subscription.name().toString(), partitions[i], cursors[i] + 1,
                         chunk.logStart() - 1, RETENTION));
                 session.services().metrics().gapSent();
                 cursors[i] = chunk.logStart() - 1;
@@ -258,7 +258,7 @@ final class Replay implements Runnable {
 
     /** Sends up to a slice of partition {@code i}'s Kafka chunk; past its end, moves the cursor to the chunk's end. */
     private int sendFromChunk(int i) {
-        CatchUpReaders.Chunk chunk = chunks[i];
+        OlderRecords.Chunk chunk = chunks[i];
         List<ConsumerRecord<byte[], byte[]>> records = chunk.records();
         int end = Math.min(records.size(), chunkNext[i] + RECORDS_PER_SLICE);
         int sent = 0;
@@ -267,9 +267,9 @@ final class Replay implements Runnable {
             if (record.offset() > cursors[i]) {
                 String key = record.key() == null || record.key().length == 0 ? null
                         : new String(record.key(), StandardCharsets.UTF_8);
-                if (state.matches(record.topic(), key)
-                        && !session.deliveredByOther(state, record.topic(), partitions[i], key, record.offset())) {
-                    session.writeFrame(ServerFrames.message(record));
+                if (subscription.matches(record.topic(), key) && !session.deliveredByOther(subscription,
+                        record.topic(), partitions[i], key, record.offset())) {
+                    session.out().writeFrame(ServerFrames.message(record));
                     sent++;
                 }
                 cursors[i] = record.offset();
@@ -287,20 +287,17 @@ final class Replay implements Runnable {
         if (offset <= cursors[i]) {
             return;
         }
-        if (state.matches(state.name.topic(), key)
-                && !session.deliveredByOther(state, state.name.topic(), partitions[i], key, offset)) {
-            session.writeFrame(frame);
+        String topic = subscription.name().topic();
+        if (subscription.matches(topic, key)
+                && !session.deliveredByOther(subscription, topic, partitions[i], key, offset)) {
+            session.out().writeFrame(frame);
         }
         cursors[i] = offset;
     }
 
     /** The live path takes over partition {@code i} after its cursor. */
     private void switchToLive(int i) {
-        int partition = partitions[i];
-        PartitionLog log = state.logs[partition];
-        // Records at or below the cursor may still be queued for this loop; unless the loop is past them already.
-        state.skip[partition] = log.loopPosition(session.loopIndex()) >= cursors[i] ? ChannelState.NO_SKIP
-                : cursors[i];
+        subscription.partitionCaughtUp(partitions[i], cursors[i], session.loopIndex());
         live[i] = true;
         replaying--;
     }

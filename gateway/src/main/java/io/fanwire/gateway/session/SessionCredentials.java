@@ -5,8 +5,6 @@ import io.fanwire.gateway.auth.AccessRules;
 import io.fanwire.gateway.auth.AuthException;
 import io.fanwire.gateway.auth.Principal;
 import io.fanwire.gateway.codec.ErrorCode;
-import io.fanwire.gateway.codec.ServerFrames;
-import io.fanwire.protocol.v1.ServerFrame;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
@@ -47,26 +45,25 @@ final class SessionCredentials {
     }
 
     /**
-     * Replaces the token: the reply is {@code ok}, {@code UNAUTHENTICATED} for a token that is not valid, or
-     * {@code FORBIDDEN} for one with another subject. A refused Refresh changes nothing.
+     * Replaces the token; a {@link Refusal} with {@code UNAUTHENTICATED} for a token that is not valid, or
+     * {@code FORBIDDEN} for one with another subject, changes nothing.
      */
-    ServerFrame refresh(long id, String token) {
+    void refresh(String token) {
         Principal next;
         try {
             next = services.authenticator().verify(token);
         } catch (AuthException e) {
             services.metrics().authRejected(AuthRejection.REFRESH_REFUSED);
-            return ServerFrames.error(id, ErrorCode.UNAUTHENTICATED, e.getMessage());
+            throw new Refusal(ErrorCode.UNAUTHENTICATED, e.getMessage());
         }
         if (principal.authenticated() && !Objects.equals(principal.subject(), next.subject())) {
             services.metrics().authRejected(AuthRejection.REFRESH_REFUSED);
-            return ServerFrames.error(id, ErrorCode.FORBIDDEN,
+            throw new Refusal(ErrorCode.FORBIDDEN,
                     "a Refresh token must have the same subject as the connection's token");
         }
         principal = next;
         cancel();
         scheduleExpiry();
-        return ServerFrames.ok(id);
     }
 
     /** Stops the expiry timer; the connection is closing. */

@@ -21,7 +21,8 @@ import io.netty.handler.ssl.SslContext;
  *   limit             ConnectionLimitHandler    (removes itself once it has counted the connection)
  *   tls               SslHandler                tls        SslHandler (only when tls.cert.file is set)
  *   httpencoder       HttpResponseEncoder       wsencoder  WebSocket13FrameEncoder (replies; record frames,
- *                                                          already encoded, are written below it by Session)
+ *                                                          already encoded, are written below it by the
+ *                                                          session's OutboundWriter, made at the upgrade)
  *   httpdecoder       HttpRequestDecoder        wsdecoder  WebSocket13FrameDecoder (masked frames, max size)
  *   aggregator        HttpObjectAggregator
  *   request           HttpRequestHandler        session    SessionHandler (requests, control frames, fragments)

@@ -6,6 +6,7 @@ import io.fanwire.gateway.auth.AuthException;
 import io.fanwire.gateway.auth.Authenticator;
 import io.fanwire.gateway.auth.Principal;
 import io.fanwire.gateway.codec.Subprotocol;
+import io.fanwire.gateway.session.OutboundWriter;
 import io.fanwire.gateway.session.SessionHandler;
 import io.fanwire.gateway.session.SessionServices;
 import io.netty.buffer.Unpooled;
@@ -25,6 +26,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -181,7 +183,8 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
         // Removing this handler stops the handshake clock; keepalive and idle timeout are the loop's
         // IdleSweep's job from now on.
         pipeline.addAfter(GatewayChannelInitializer.REQUEST, GatewayChannelInitializer.SESSION,
-                new SessionHandler(protocol, services, principal, ClientAddress.of(ctx.channel())));
+                new SessionHandler(protocol, services, principal, ClientAddress.of(ctx.channel()),
+                        recordWriter(ctx, protocol)));
         List<WebSocketFrame> frames = early;
         early = null;
         if (frames != null) {
@@ -189,6 +192,20 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
             ctx.fireChannelReadComplete();
         }
         pipeline.remove(this);
+    }
+
+    /**
+     * The writer of the session's record frames, which are complete WebSocket frames already: it writes them
+     * from the encoder's context, so that they start below the encoder that the handshaker has just added, and
+     * reads the channel's outbound buffer once, here, where the transport's internals are known.
+     */
+    private OutboundWriter recordWriter(ChannelHandlerContext ctx, Subprotocol protocol) {
+        ChannelHandlerContext encoder = ctx.pipeline().context(WebSocketFrameEncoder.class);
+        if (encoder == null) {
+            throw new IllegalStateException("the WebSocket handshake added no frame encoder to the pipeline");
+        }
+        return new OutboundWriter(encoder, ctx.channel().unsafe().outboundBuffer(), protocol,
+                services.settings().payloadFormats(), services.settings().maxPendingBytes());
     }
 
     /** 401 with a {@code WWW-Authenticate} challenge (RFC 6750 §3); no WebSocket. */

@@ -25,6 +25,7 @@ import io.fanwire.gateway.policy.SlowConsumerPolicy;
 import io.fanwire.gateway.session.IdleSweep;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.session.SessionServices;
+import io.fanwire.gateway.session.SessionSettings;
 import io.fanwire.gateway.subscription.Subscriptions;
 import io.fanwire.gateway.testing.Fuzzer;
 import io.fanwire.gateway.testing.LeakDetectionExtension;
@@ -200,11 +201,12 @@ class ClientInputFuzzTest {
                 List.of("quotes", "inbox"));
         // No Kafka here: no partitions known, so resume positions are refused and nothing reads Kafka.
         SessionServices services = new SessionServices(subscriptions, new GatewayMetrics(), null,
-                new RecordHistory(0, 1), null, new LastValues(List.of(), 1), PayloadFormats.none(), 256, 1000, 16 << 20,
-                SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), 65_536,
+                new RecordHistory(0, 1), null, new LastValues(List.of(), 1),
                 List.of(new IdleSweep(channel.eventLoop(), Duration.ofSeconds(20), Duration.ofSeconds(60))),
                 authenticator, AccessRules.parse(ConfigKeys.AUTH_RULES.defaultValue()),
-                new ClientLimits(50_000, 512, 1_000, Duration.ofSeconds(10), List.of("*"), 100, 1_000, 32_768), () -> true);
+                new ClientLimits(50_000, 512, 1_000, Duration.ofSeconds(10), List.of("*"), 100, 1_000, 32_768), () -> true,
+                new SessionSettings(65_536, 256, 1000, 16 << 20, SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE),
+                        PayloadFormats.none()));
         channel.pipeline().addLast(GatewayChannelInitializer.HTTP_ENCODER, new HttpResponseEncoder());
         channel.pipeline().addLast(GatewayChannelInitializer.HTTP_DECODER, new HttpRequestDecoder());
         channel.pipeline().addLast(GatewayChannelInitializer.AGGREGATOR, new HttpObjectAggregator(16 * 1024));
