@@ -72,6 +72,9 @@ class TransactionsIT {
                     producer.send(record(key, abort ? key + ":aborted" : key + ":" + next(committed, key)));
                 }
                 if (abort) {
+                    // Written first: the log then holds the aborted records for the node to skip, and no send is
+                    // in flight at the abort (one was refused with InvalidTxnStateException, 1 run in many).
+                    producer.flush();
                     producer.abortTransaction();
                 } else {
                     producer.commitTransaction();
@@ -166,6 +169,7 @@ class TransactionsIT {
                 producer.send(record(key, abort ? key + ":aborted" : key + ":" + next(committed, key)));
             }
             if (abort) {
+                producer.flush(); // as above
                 producer.abortTransaction();
             } else {
                 producer.commitTransaction();
