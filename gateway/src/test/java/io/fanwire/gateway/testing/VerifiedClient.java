@@ -243,6 +243,36 @@ public final class VerifiedClient implements AutoCloseable {
                         + (client.channel().contains("/") ? Math.max(1, more / 12) : more));
     }
 
+    /** What this client is owed of {@code sent}: all of it, or on a key's channel (TOPIC/KEY) that key's records. */
+    public Map<String, Integer> expectedOf(Map<String, Integer> sent) {
+        int slash = channel.indexOf('/');
+        if (slash < 0) {
+            return sent;
+        }
+        String key = channel.substring(slash + 1);
+        return Map.of(key, sent.getOrDefault(key, 0));
+    }
+
+    /**
+     * Once the producer has stopped: waits until every client has every record it is owed ({@link #expectedOf}),
+     * closes them, and fails unless each was handed each of those records once, in order per key.
+     */
+    public static void assertEveryRecordOnce(List<VerifiedClient> clients, Map<String, Integer> sent)
+            throws InterruptedException {
+        awaitReceived(clients, i -> clients.get(i).expectedOf(sent).values().stream().mapToInt(Integer::intValue).sum());
+        closeAll(clients);
+        for (int i = 0; i < clients.size(); i++) {
+            VerifiedClient client = clients.get(i);
+            String verdict = client.log().verdict(client.expectedOf(sent));
+            if (verdict != null) {
+                throw new AssertionError("client " + i + ": " + verdict);
+            }
+            if (client.log().duplicates() != 0) {
+                throw new AssertionError("client " + i + " handed records twice: " + client.log().duplicates());
+            }
+        }
+    }
+
     /** Closes every client (each with close 1000), in parallel. */
     public static void closeAll(List<VerifiedClient> clients) {
         clients.stream().map(c -> c.client.closeAsync()).toList().forEach(f -> {
