@@ -100,7 +100,14 @@ public final class PartitionLog {
         return from >= startOffset;
     }
 
-    /** Event loop {@code loop} only: the last offset of this partition its fan-out has processed. */
+    /**
+     * Event loop {@code loop} only: the last offset of this partition its fan-out has processed. A loop that has
+     * no subscriber of the topic is handed no record of it, so its position stays where it was: behind, never
+     * ahead. Its readers only compare it with a start or replay cursor to decide whether a live record at or
+     * below that offset may still be queued for the loop; behind, they assume one may be, and skip records up
+     * to the cursor, which the first live record after it ends. Conservative, never lossy, so it is left so
+     * rather than writing every loop's slot for every record.
+     */
     public long loopPosition(int loop) {
         return loopPositions[loop];
     }

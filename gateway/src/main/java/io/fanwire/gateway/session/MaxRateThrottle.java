@@ -6,8 +6,10 @@ import io.fanwire.gateway.codec.Subprotocol;
 import io.fanwire.gateway.subscription.ChannelName;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -87,6 +89,22 @@ final class MaxRateThrottle {
     }
 
     /**
+     * The lowest offset of a record of {@code topic}'s {@code partition} held here, or {@link Long#MAX_VALUE}
+     * when none is: the client has not been sent it, so its resume position must stay below it. A record that
+     * a newer one of its key replaced is not counted: {@code max_rate} delivers each key's latest value.
+     */
+    long earliestOffset(String topic, int partition) {
+        long earliest = Long.MAX_VALUE;
+        for (Slot slot : slots.values()) {
+            EncodedRecord held = slot.held;
+            if (held != null && held.partition() == partition && held.topic().equals(topic)) {
+                earliest = Math.min(earliest, held.offset());
+            }
+        }
+        return earliest;
+    }
+
+    /**
      * True when {@code record} (the caller keeps its reference) waits for its key's slot, held here; false when
      * it may be delivered now.
      */
@@ -124,6 +142,29 @@ final class MaxRateThrottle {
             if (slot.held != null && !wanted(slot.held)) {
                 release(slot);
                 it.remove();
+            }
+        }
+    }
+
+    /**
+     * Delivers every held record now, before its slot: the connection is told to go away, and a client that
+     * resumes elsewhere must not lose a key's latest value. Does not flush.
+     */
+    void deliverHeld() {
+        // Taken out of the slots first: a delivery may close the session, which discards the slots.
+        List<EncodedRecord> due = new ArrayList<>();
+        for (Slot slot : slots.values()) {
+            if (slot.held != null) {
+                addHeld(-size(slot.held));
+                due.add(slot.held);
+                slot.held = null;
+            }
+        }
+        for (EncodedRecord record : due) {
+            try {
+                deliver.accept(record);
+            } finally {
+                record.release();
             }
         }
     }

@@ -17,7 +17,8 @@ import java.util.TreeMap;
  *
  * <p>A position comes from the subscription ({@link Subscription#position}: its replay's cursor, or what the
  * loop has processed, its start and its skip position), lowered below any record the connection's
- * {@link Backpressure} still holds or dropped, which the client has not seen.
+ * {@link Backpressure} still holds or dropped, or its {@link MaxRateThrottle} holds for a later slot: the client
+ * has not seen those, and a {@code GoAway} discards them.
  *
  * <p>Event loop only (the session's). Stateless; holds no buffers.
  */
@@ -31,6 +32,7 @@ final class ResumePoints {
         String topic = subscription.name().topic();
         PartitionLog[] logs = session.services().history().partitions(topic);
         Backpressure behind = session.backpressure();
+        MaxRateThrottle throttle = session.throttle();
         List<Position> positions = new ArrayList<>(logs.length);
         for (int p = 0; p < logs.length; p++) {
             if (logs[p] == null) {
@@ -38,6 +40,9 @@ final class ResumePoints {
             }
             long position = subscription.position(p, logs[p], session.loopIndex());
             long held = behind == null ? Long.MAX_VALUE : behind.earliestOffset(topic, p);
+            if (throttle != null) {
+                held = Math.min(held, throttle.earliestOffset(topic, p));
+            }
             if (held != Long.MAX_VALUE) {
                 position = Math.min(position, held - 1);
             }

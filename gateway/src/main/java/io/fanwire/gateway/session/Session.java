@@ -107,6 +107,11 @@ public final class Session {
         return backpressure;
     }
 
+    /** The {@code max_rate} throttle, or null if no subscription ever set a rate. */
+    MaxRateThrottle throttle() {
+        return throttle;
+    }
+
     // ---- the registry ----------------------------------------------------------------------------------
 
     /** The subscription to {@code name}, or null. */
@@ -358,6 +363,13 @@ public final class Session {
     void goAway(String reason, long reconnectWithinMs, Duration closeIn) {
         if (closing || deliveryStopped) {
             return;
+        }
+        if (throttle != null) {
+            // What max_rate holds goes out first: the client resumes elsewhere from positions past it.
+            throttle.deliverHeld();
+            if (closing) {
+                return;
+            }
         }
         ServerFrame goAway = ResumePoints.goAway(this, reason, reconnectWithinMs, closeIn.toMillis());
         services.metrics().drainGoAwaySent();

@@ -10,7 +10,9 @@ import io.fanwire.gateway.testing.TestProducer;
 import io.fanwire.gateway.testing.WsTestClient;
 import io.fanwire.protocol.v1.ClientFrame;
 import io.fanwire.protocol.v1.Message;
+import io.fanwire.protocol.v1.Position;
 import io.fanwire.protocol.v1.Reply;
+import io.fanwire.protocol.v1.ServerFrame;
 import io.fanwire.protocol.v1.Subscribe;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -98,6 +100,30 @@ class MaxRateIT {
             assertTrue(client.unsubscribe(topic + "/K").hasOk());
             assertEquals(0, TestGateway.metric(gateway, "fanwire_slow_consumer_held_bytes"));
             client.assertNothingWithin(Duration.ofMillis(500));
+        }
+    }
+
+    @Test
+    void aDrainSendsWhatTheLimitHeldBeforeItsGoAway() throws Exception {
+        try (WsTestClient client = WsTestClient.proto(TestGateway.wsUri(gateway))) {
+            assertTrue(subscribe(client, topic + "/K", 0.1).hasSubscribed());
+            producer.send(topic, "K", "first");
+            Message first = client.awaitMessage();
+            assertEquals("first", first.getPayload().toStringUtf8());
+            producer.send(topic, "K", "held");
+            TestGateway.await("second record held",
+                    () -> TestGateway.metric(gateway, "fanwire_slow_consumer_held_bytes") > 0);
+
+            gateway.drainInBackground();
+            ServerFrame next = client.poll(WsTestClient.WAIT);
+            assertTrue(next != null && next.hasMessage(), "the held record comes before the GoAway: " + next);
+            assertEquals("held", next.getMessage().getPayload().toStringUtf8());
+            ServerFrame goAway = client.poll(WsTestClient.WAIT);
+            assertTrue(goAway != null && goAway.hasGoAway(), "then the GoAway: " + goAway);
+            long position = goAway.getGoAway().getChannels(0).getPositionsList().stream()
+                    .filter(p -> p.getPartition() == next.getMessage().getPartition())
+                    .mapToLong(Position::getOffset).findFirst().orElseThrow();
+            assertEquals(next.getMessage().getOffset(), position, "the GoAway's position covers it");
         }
     }
 

@@ -118,6 +118,26 @@ class MaxRateThrottleTest {
         assertEquals(List.of(), delivered);
     }
 
+    @Test
+    void aHeldRecordBoundsTheResumePosition() {
+        subscribed.add(QUOTES);
+        throttle.setRate(QUOTES, 10);
+        assertEquals(Long.MAX_VALUE, throttle.earliestOffset("quotes", 0), "nothing held");
+        assertFalse(throttle.hold(record(0, "A")));
+        assertFalse(throttle.hold(record(1, "B")));
+        advanceMillis(10);
+        assertTrue(throttle.hold(record(2, "A")));
+        assertTrue(throttle.hold(record(3, "B")));
+        assertTrue(throttle.hold(record(4, "A")), "replaces A@2, which max_rate skips");
+        assertEquals(3, throttle.earliestOffset("quotes", 0), "B@3 is the oldest record the client is owed");
+        assertEquals(Long.MAX_VALUE, throttle.earliestOffset("quotes", 1), "another partition");
+        assertEquals(Long.MAX_VALUE, throttle.earliestOffset("trades", 0), "another topic");
+        throttle.deliverHeld();
+        assertEquals(Set.of(3L, 4L), new HashSet<>(delivered), "a GoAway takes the held records out first");
+        assertEquals(0, throttle.heldBytes());
+        assertEquals(Long.MAX_VALUE, throttle.earliestOffset("quotes", 0), "delivered: nothing owed");
+    }
+
     private EncodedRecord record(long offset, String key) {
         EncodedRecord record = EncodedRecord.encode(new ConsumerRecord<>("quotes", 0, offset,
                 key.getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8)),
