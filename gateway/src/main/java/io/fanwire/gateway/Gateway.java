@@ -14,8 +14,10 @@ import io.fanwire.gateway.fanout.Fanout;
 import io.fanwire.gateway.history.LastValues;
 import io.fanwire.gateway.history.RecordHistory;
 import io.fanwire.gateway.ingest.CatchUpReaders;
+import io.fanwire.gateway.ingest.IngestSettings;
 import io.fanwire.gateway.ingest.KafkaIngest;
 import io.fanwire.gateway.publish.KafkaPublisher;
+import io.fanwire.gateway.publish.PublishSettings;
 import io.fanwire.gateway.session.Drain;
 import io.fanwire.gateway.session.IdleSweep;
 import io.fanwire.gateway.session.Session;
@@ -104,7 +106,7 @@ public final class Gateway implements AutoCloseable {
             Subscriptions<Session> subscriptions = new Subscriptions<>(Transports.loopsOf(workers), config.topics());
             KafkaPublisher publisher = null;
             if (config.publishEnabled()) {
-                publisher = new KafkaPublisher(config.kafka(), config.publishTimeout(), config.topics());
+                publisher = new KafkaPublisher(PublishSettings.from(config));
                 resources.push(publisher);
             }
             SecurityConfig security = config.security();
@@ -125,13 +127,14 @@ public final class Gateway implements AutoCloseable {
             SslContext tls = security.tls() ? ServerTls.load(security.tlsCertFile(), security.tlsKeyFile()) : null;
             RecordHistory history = new RecordHistory(config.historyPartitionMaxBytes(),
                     subscriptions.loops().size());
-            CatchUpReaders catchUp = new CatchUpReaders(config.consumerKafka(), config.catchUpReaders());
+            IngestSettings ingestSettings = IngestSettings.from(config);
+            CatchUpReaders catchUp = new CatchUpReaders(ingestSettings);
             resources.push(catchUp);
             LastValues lastValues = new LastValues(config.snapshotTopics(), config.snapshotTopicMaxBytes());
 
             Fanout fanout = new Fanout(subscriptions, history, metrics);
-            KafkaIngest ingest = new KafkaIngest(config.consumerKafka(), config.topics(), config.metadataRefresh(),
-                    fanout, history, lastValues, config.payloadFormats(), metrics, PooledByteBufAllocator.DEFAULT);
+            KafkaIngest ingest = new KafkaIngest(ingestSettings, fanout, history, lastValues, metrics,
+                    PooledByteBufAllocator.DEFAULT);
             ingest.start();
             resources.push(ingest);
             SessionServices services = new SessionServices(subscriptions, metrics, publisher, history, catchUp,
@@ -139,10 +142,7 @@ public final class Gateway implements AutoCloseable {
                     AccessRules.parse(security.rules()), config.limits(), ingest::startedServing,
                     SessionSettings.from(config));
 
-            WebSocketServer webSocketServer = WebSocketServer.bind(new WebSocketServer.Settings(
-                    config.bindAddress(), config.port(), config.wsPath(), config.maxFrameBytes(),
-                    config.writeBufferLowBytes(), config.writeBufferHighBytes(),
-                    config.sendBufferBytes(), tls, config.proxyProtocol()),
+            WebSocketServer webSocketServer = WebSocketServer.bind(WebSocketServer.Settings.from(config, tls),
                     transports, acceptor, workers, services);
             resources.push(webSocketServer);
             metrics.outboundPendingSource(webSocketServer::outboundPendingBytes);

@@ -43,10 +43,10 @@ public final class CatchUpReaders implements OlderRecords, AutoCloseable {
 
     private final Reader[] readers;
 
-    public CatchUpReaders(Map<String, String> kafkaProperties, int count) {
-        readers = new Reader[count];
-        for (int i = 0; i < count; i++) {
-            readers[i] = new Reader(kafkaProperties, i);
+    public CatchUpReaders(IngestSettings settings) {
+        readers = new Reader[settings.catchUpReaders()];
+        for (int i = 0; i < readers.length; i++) {
+            readers[i] = new Reader(settings.consumerKafka(), i);
         }
         for (Reader reader : readers) {
             reader.thread.start();

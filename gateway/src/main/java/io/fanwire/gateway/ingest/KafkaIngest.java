@@ -90,18 +90,17 @@ public final class KafkaIngest implements Runnable, AutoCloseable {
     private long nextRefreshNanos;
     private boolean assignedOnce;
 
-    public KafkaIngest(Map<String, String> kafkaProperties, List<String> topics, Duration metadataRefresh,
-                       BatchSink fanout, RecordHistory history, LastValues lastValues, PayloadFormats payloadFormats,
+    public KafkaIngest(IngestSettings settings, BatchSink fanout, RecordHistory history, LastValues lastValues,
                        GatewayMetrics metrics, ByteBufAllocator alloc) {
-        this.topics = List.copyOf(topics);
-        this.metadataRefresh = metadataRefresh;
+        this.topics = settings.topics();
+        this.metadataRefresh = settings.metadataRefresh();
         this.fanout = fanout;
         this.history = history;
         this.lastValues = lastValues;
-        this.payloadFormats = payloadFormats;
+        this.payloadFormats = settings.payloadFormats();
         this.metrics = metrics;
         this.alloc = alloc;
-        this.consumer = new KafkaConsumer<>(consumerProperties(kafkaProperties),
+        this.consumer = new KafkaConsumer<>(consumerProperties(settings.consumerKafka()),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
         // A Netty thread, so that the record buffers it allocates come from a per-thread allocator cache
         // and their wrapper objects are recycled (measured in EncodeOnFastThreadBenchmark: -104 B per record).

@@ -50,8 +50,10 @@ public final class KafkaPublisher implements AutoCloseable {
         return thread;
     });
 
-    public KafkaPublisher(Map<String, String> kafkaProperties, Duration timeout, List<String> topics) {
-        Map<String, Object> props = new HashMap<>(kafkaProperties);
+    public KafkaPublisher(PublishSettings settings) {
+        Duration timeout = settings.timeout();
+        List<String> topics = settings.topics();
+        Map<String, Object> props = new HashMap<>(settings.kafka());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.CLIENT_ID_CONFIG, "fanwire-publisher");

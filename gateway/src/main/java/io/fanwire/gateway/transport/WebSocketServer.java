@@ -1,5 +1,6 @@
 package io.fanwire.gateway.transport;
 
+import io.fanwire.gateway.config.GatewayConfig;
 import io.fanwire.gateway.session.SessionHandler;
 import io.fanwire.gateway.session.SessionServices;
 import io.netty.bootstrap.ServerBootstrap;
@@ -45,6 +46,13 @@ public final class WebSocketServer implements AutoCloseable {
     public record Settings(String bindAddress, int port, String path, int maxFrameBytes,
                            int writeBufferLowBytes, int writeBufferHighBytes, int sendBufferBytes, SslContext tls,
                            boolean proxyProtocol) {
+
+        /** The listener's part of {@code config}; {@code tls} null for plain connections. */
+        public static Settings from(GatewayConfig config, SslContext tls) {
+            return new Settings(config.bindAddress(), config.port(), config.wsPath(), config.maxFrameBytes(),
+                    config.writeBufferLowBytes(), config.writeBufferHighBytes(), config.sendBufferBytes(), tls,
+                    config.proxyProtocol());
+        }
     }
 
     private final Channel serverChannel;
