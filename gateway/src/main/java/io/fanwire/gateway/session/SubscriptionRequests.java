@@ -92,6 +92,12 @@ final class SubscriptionRequests {
                     "this connection already holds " + services.settings().maxSubscriptions() + " subscriptions");
         }
         PartitionLog[] logs = services.history().partitions(channel.topic());
+        if (logs.length == 0) {
+            // Without partitions the reply could name no position, and a client that lost its connection before
+            // its first record would resume live and miss what was written meanwhile.
+            throw new Refusal(ErrorCode.UNAVAILABLE, "topic " + channel.topic() + " has no partitions on this "
+                    + "gateway yet (Kafka does not have it, or its metadata is loading): subscribe again later");
+        }
         long[] resumeFrom;
         try {
             resumeFrom = ResumePositions.parse(subscribe.getResumeFromList(), logs, channel);

@@ -9,6 +9,7 @@ import io.fanwire.gateway.testing.TestKafka;
 import io.fanwire.gateway.testing.TestProducer;
 import io.fanwire.gateway.testing.WsTestClient;
 import io.fanwire.gateway.config.GatewayConfig;
+import io.fanwire.protocol.v1.Reply;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
@@ -93,11 +94,19 @@ class AdminIT {
             TestGateway.pause(Duration.ofSeconds(1));
             assertEquals(503, TestGateway.admin(gateway, "/readyz").statusCode());
 
+            TestGateway.await("accepting clients while the topic is missing", gateway::serving);
+            try (WsTestClient early = WsTestClient.json(TestGateway.wsUri(gateway))) {
+                Reply refused = early.subscribe(later);
+                assertEquals("UNAVAILABLE", refused.getError().getCode(),
+                        "no partitions, so no positions to give: " + refused);
+            }
+
             TestKafka.createTopic(later, 2);
             TestGateway.await("ready once the topic exists", gateway::ready);
             try (TestProducer producer = new TestProducer();
                  WsTestClient client = WsTestClient.json(TestGateway.wsUri(gateway))) {
-                client.subscribeOk(later);
+                assertEquals(2, client.subscribe(later).getSubscribed().getPositionsCount(),
+                        "a position per partition");
                 producer.send(later, null, "first");
                 assertEquals("first", client.awaitMessage().getPayload().toStringUtf8());
             }
