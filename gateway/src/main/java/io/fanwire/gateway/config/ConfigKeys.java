@@ -167,8 +167,8 @@ public final class ConfigKeys {
                     + "subprotocol always carries bytes. Default: quotes=json,trades=json in dev mode; empty otherwise.");
     public static final ConfigKey SNAPSHOT_TOPIC_MAX_BYTES = ConfigKey.ranged("snapshot.topic.max.bytes", LONG,
             "67108864", 1, Long.MAX_VALUE,
-            "Memory for the last values of one snapshot topic, in bytes (encoded frames plus about 100 bytes per "
-                    + "key). Past it keys are evicted by Caffeine's size policy (keys written rarely and not lately go "
+            "Memory for the last values of one snapshot topic, in bytes (per key: its frame twice, once kept "
+                    + "and once encoded as the snapshot frame every connection shares, plus about 130 bytes). Past it keys are evicted by Caffeine's size policy (keys written rarely and not lately go "
                     + "first; a new key may be the one evicted) and are missing from snapshots until written again.");
     public static final ConfigKey DRAIN_GRACE_MS = ConfigKey.ranged("drain.grace.ms", LONG, "10000", 0, 3_600_000,
             "Drain (SIGTERM, or POST /drain on the admin port): how long clients have, after their GoAway, to "

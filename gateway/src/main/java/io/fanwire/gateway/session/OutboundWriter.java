@@ -4,6 +4,7 @@ import io.fanwire.gateway.codec.EncodedRecord;
 import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.codec.Subprotocol;
+import io.fanwire.gateway.history.LastValue;
 import io.fanwire.protocol.v1.ServerFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -12,8 +13,8 @@ import io.netty.channel.ChannelOutboundBuffer;
 
 /**
  * Where a connection's record frames go out: frames already encoded as complete WebSocket frames (the shared
- * frames of live records, and the frames of replayed records, snapshots and {@code Gap}s encoded for this
- * connection alone), gathered per drain and handed to the channel below the WebSocket encoder, which they need
+ * frames of live records and of snapshot values, and the frames of replayed records and {@code Gap}s encoded for
+ * this connection alone), gathered per drain and handed to the channel below the WebSocket encoder, which they need
  * not visit. Replies and control frames are not written here: they pass the encoder (see {@link Session}).
  *
  * <p>Made by the transport at the upgrade, which alone knows the pipeline: it hands over the context just below
@@ -127,6 +128,29 @@ public final class OutboundWriter {
         return size;
     }
 
+    /**
+     * Gathers {@code value}'s snapshot frame, encoded once for every connection of this subprotocol, by copying
+     * it into the gathering buffer (handed to the channel first when full), and returns its size. Not bounded by
+     * {@code ws.max.pending.bytes}: the snapshot writes only while the channel is writable.
+     */
+    int gatherSnapshot(LastValue value) {
+        byte[] frame = value.snapshotFrame(protocol, payloadFormats);
+        if (gathering != null && gathering.readableBytes() >= gatherLimit) {
+            writeGathered();
+        }
+        if (gathering == null) {
+            int held = single != null ? single.readableBytes() : 0;
+            gathering = alloc.directBuffer(Math.max(GATHER_INITIAL_BYTES, held + frame.length));
+            if (single != null) {
+                gathering.writeBytes(single);
+                single.release();
+                single = null;
+            }
+        }
+        gathering.writeBytes(frame);
+        return frame.length;
+    }
+
     private int gatheredBytes() {
         return gathering != null ? gathering.readableBytes() : single != null ? single.readableBytes() : 0;
     }
@@ -149,7 +173,7 @@ public final class OutboundWriter {
 
     /**
      * Encodes {@code frame} for this connection alone and writes it, after what is gathered, without flushing:
-     * a replayed record, a snapshot value, a {@code Gap}. The channel releases the buffer.
+     * a replayed record, a {@code Gap}. The channel releases the buffer.
      */
     void writeFrame(ServerFrame frame) {
         writeGathered();

@@ -14,8 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends one resuming subscription the records it missed, its partitions in turn, then hands each partition
- * over to the live path with no seam.
+ * Sends one subscription the records after its start positions — what a resuming client missed, or what was
+ * written while a snapshot streamed ({@link SnapshotSender}) — its partitions in turn, then hands each
+ * partition over to the live path with no seam.
  *
  * <p>For each partition it keeps a cursor: the last offset the client has (its resume position at first). Records
  * after the cursor come from the partition's in-memory history when it still holds them, else from Kafka

@@ -2,7 +2,9 @@ package io.fanwire.gateway.session;
 
 import io.fanwire.gateway.history.PartitionLog;
 import io.fanwire.gateway.subscription.ChannelName;
+import io.fanwire.gateway.history.LastValue;
 import java.util.Arrays;
+import java.util.Iterator;
 
 /**
  * One subscription of a connection, and the one owner of its delivery state: where delivery started in each
@@ -11,9 +13,9 @@ import java.util.Arrays;
  * change it only through the transitions below.
  *
  * <pre>
- *   SUBSCRIBING ─ startLive ──────────────────────────────▶ LIVE ─ unsubscribe ─▶ UNSUBSCRIBED
- *        ├─────── startSnapshot ─▶ SNAPSHOT ─ snapshotSent ──▶ LIVE
- *        └─────── startReplay ───▶ REPLAYING ─ replayFinished ─▶ LIVE
+ *   SUBSCRIBING ─ startLive ────────────────────────────────────────────────▶ LIVE ─ unsubscribe ─▶ UNSUBSCRIBED
+ *        ├─────── startSnapshot ─▶ SNAPSHOT ─ snapshotSent ─▶ REPLAYING ─ replayFinished ─▶ LIVE
+ *        └─────── startReplay ───────────────────────────────▶ REPLAYING
  *                                  (partitionCaughtUp, once per replayed partition)
  * </pre>
  * (docs/architecture.md draws the same machine.)
@@ -22,7 +24,8 @@ import java.util.Arrays;
  * and the live path delivers a record through it only after that position ({@link #takesLive}). A replayed
  * partition's position is "everything" until the replay catches up; then it is the replay's last offset, so
  * that live records at or below it, still queued for the loop, are not delivered twice; the first live record
- * after it ends the skip. A snapshot's positions are the offsets its values were taken at. Once no partition
+ * after it ends the skip. While a snapshot streams, every partition is left to the replay that follows it,
+ * which starts at the offsets the snapshot's values were taken at. Once no partition
  * skips anything the subscription stops filtering, and the session's write path checks nothing for it again.
  *
  * <p>Event loop only (the connection's). Holds no buffers.
@@ -51,6 +54,7 @@ final class Subscription {
     /** Null while the subscription filters nothing; else the skip position per partition. */
     private long[] skip;
     private Replay replay;
+    private SnapshotSender snapshot;
     private Phase phase = Phase.SUBSCRIBING;
 
     /**
@@ -124,16 +128,18 @@ final class Subscription {
     }
 
     /**
-     * SUBSCRIBING → SNAPSHOT: live records up to the start positions may still be queued for this loop
-     * ({@code loopIndex}): the snapshot covers them, so they are skipped.
+     * SUBSCRIBING → SNAPSHOT: returns the (not yet started) sender of the last values {@code values}. Until it is
+     * done the live path leaves every partition to the replay that follows ({@link #snapshotSent}).
      */
-    void startSnapshot(int loopIndex) {
+    SnapshotSender startSnapshot(Iterator<LastValue> values) {
         expect(Phase.SUBSCRIBING);
         skip = new long[logs.length];
         for (int p = 0; p < logs.length; p++) {
-            skip[p] = logs[p] == null || logs[p].loopPosition(loopIndex) >= start[p] ? NO_SKIP : start[p];
+            skip[p] = logs[p] == null ? NO_SKIP : REPLAYED;
         }
+        snapshot = new SnapshotSender(session, this, values);
         phase = Phase.SNAPSHOT;
+        return snapshot;
     }
 
     /** Whether the snapshot value at {@code offset} of {@code partition} is at or below the start position. */
@@ -141,11 +147,31 @@ final class Subscription {
         return partition < start.length && offset <= start[partition];
     }
 
-    /** SNAPSHOT → LIVE: the values are written; the live path delivers from here, past the skip positions. */
-    void snapshotSent() {
+    /**
+     * SNAPSHOT → REPLAYING: the values are written; returns the (not yet started) replay of every record after
+     * the start positions, which hands each partition to the live path. LIVE at once when no partition is known.
+     */
+    Replay snapshotSent() {
         expect(Phase.SNAPSHOT);
-        phase = Phase.LIVE;
-        endSeamIfDone();
+        snapshot = null;
+        int known = 0;
+        for (PartitionLog log : logs) {
+            known += log == null ? 0 : 1;
+        }
+        if (known == 0) {
+            phase = Phase.LIVE;
+            endSeamIfDone();
+            return null;
+        }
+        int[] partitions = new int[known];
+        for (int p = 0, n = 0; p < logs.length; p++) {
+            if (logs[p] != null) {
+                partitions[n++] = p;
+            }
+        }
+        replay = new Replay(session, this, partitions);
+        phase = Phase.REPLAYING;
+        return replay;
     }
 
     /**
@@ -187,6 +213,10 @@ final class Subscription {
 
     /** Any phase → UNSUBSCRIBED: stops the replay, if any, and every check of the live path. Idempotent. */
     void unsubscribe() {
+        if (snapshot != null) {
+            snapshot.cancel();
+            snapshot = null;
+        }
         if (replay != null) {
             replay.cancel();
             replay = null;
@@ -198,8 +228,11 @@ final class Subscription {
         }
     }
 
-    /** The connection can take writes again: a replay that waited for it goes on. */
+    /** The connection can take writes again: a snapshot or replay that waited for it goes on. */
     void connectionWritable() {
+        if (snapshot != null) {
+            snapshot.writable();
+        }
         if (replay != null) {
             replay.writable();
         }
@@ -232,6 +265,9 @@ final class Subscription {
     long position(int partition, PartitionLog log, int loopIndex) {
         if (replay != null && replay.covers(partition)) {
             return replay.position(partition);
+        }
+        if (phase == Phase.SNAPSHOT && !liveIn(partition)) {
+            return start[partition]; // records after it wait for the replay that follows the snapshot
         }
         long position = log.loopPosition(loopIndex);
         if (partition < start.length) {

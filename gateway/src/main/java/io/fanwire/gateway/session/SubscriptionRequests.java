@@ -6,7 +6,6 @@ import io.fanwire.gateway.codec.ErrorCode;
 import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.history.PartitionLog;
 import io.fanwire.gateway.subscription.ChannelName;
-import io.fanwire.protocol.v1.Message;
 import io.fanwire.protocol.v1.ServerFrame;
 import io.fanwire.protocol.v1.Subscribe;
 import java.util.function.Consumer;
@@ -23,8 +22,8 @@ import java.util.function.Consumer;
  * snapshot record.
  *
  * <p>Stateless: a connection costs no object of this class (every connection's heap counts). Event loop only
- * (the connection's). Snapshot frames are encoded for this connection alone and handed to its channel through
- * the session's {@link OutboundWriter}.
+ * (the connection's). The replay ({@link Replay}) and the snapshot ({@link SnapshotSender}) write through the
+ * session's {@link OutboundWriter}.
  */
 final class SubscriptionRequests {
 
@@ -107,40 +106,20 @@ final class SubscriptionRequests {
         services.subscriptions().add(session.loopIndex(), session, channel);
         services.metrics().subscriptionsChanged(1);
         Subscription subscription = new Subscription(session, channel, logs, resumeFrom);
-        Replay replay = null;
+        Runnable first = null;
         if (resumeFrom != null) {
-            replay = subscription.startReplay();
+            first = subscription.startReplay();
         } else if (subscribe.getSnapshot()) {
-            subscription.startSnapshot(session.loopIndex());
+            first = subscription.startSnapshot(services.lastValues().values(channel.topic(), channel.key()));
         } else {
             subscription.startLive();
         }
         session.add(subscription);
         session.maxRate(channel, maxRate);
         reply.accept(ServerFrames.subscribed(id, ResumePoints.positions(session, subscription)));
-        if (replay != null) {
-            replay.run();
-        } else if (subscription.phase() == Subscription.Phase.SNAPSHOT) {
-            sendSnapshot(session, subscription);
+        if (first != null) {
+            first.run();
         }
-    }
-
-    /**
-     * Sends {@code subscription}'s snapshot, flushed: the last value of each matching key whose offset is at or
-     * below the subscription's start position in its partition, marked {@code snapshot}. A newer value is after
-     * the start position, so the live path delivers it; a queued live record at or below it is skipped. So the
-     * client gets each key's latest value once, then every later record, with no gap and no duplicate.
-     */
-    private static void sendSnapshot(Session session, Subscription subscription) {
-        OutboundWriter out = session.out();
-        session.services().lastValues().forEach(subscription.name().topic(), subscription.name().key(), entry -> {
-            Message message = entry.frame().getMessage();
-            if (subscription.inSnapshot(message.getPartition(), entry.offset())) {
-                out.writeFrame(ServerFrame.newBuilder().setMessage(message.toBuilder().setSnapshot(true)).build());
-            }
-        });
-        session.flush();
-        subscription.snapshotSent();
     }
 
     /** Unsubscribes {@code session} from {@code name} and replies {@code ok}, also when it was not subscribed. */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fanwire.gateway.history.PartitionLog;
 import io.fanwire.gateway.subscription.ChannelName;
 import java.util.Arrays;
+import java.util.Collections;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,36 +56,33 @@ class SubscriptionTest {
         Subscription subscription = subscription(null);
         subscription.startLive();
         assertThrows(IllegalStateException.class, subscription::startLive);
-        assertThrows(IllegalStateException.class, () -> subscription.startSnapshot(0));
+        assertThrows(IllegalStateException.class, () -> subscription.startSnapshot(Collections.emptyIterator()));
         assertThrows(IllegalStateException.class, subscription::snapshotSent);
         assertThrows(IllegalStateException.class, subscription::replayFinished);
         assertThrows(IllegalStateException.class, subscription(null)::startReplay, "no position to resume from");
     }
 
     @Test
-    void aSnapshotSkipsTheLiveRecordsItCoversUntilOnePassesItsPosition() {
+    void aSnapshotLeavesEveryPartitionToTheReplayThatFollowsIt() {
         Subscription subscription = subscription(null);
-        subscription.startSnapshot(connection.session().loopIndex());
+        subscription.startSnapshot(Collections.emptyIterator());
         connection.session().add(subscription);
         assertEquals(Subscription.Phase.SNAPSHOT, subscription.phase());
         assertTrue(subscription.inSnapshot(0, 4));
         assertFalse(subscription.inSnapshot(0, 5));
-        subscription.snapshotSent();
-        assertEquals(Subscription.Phase.LIVE, subscription.phase());
-        assertTrue(subscription.filters(), "offsets 0..4 may still come live; the snapshot covered them");
-        assertFalse(subscription.takesLive(0, 4));
-        assertTrue(subscription.takesLive(0, 5));
-        assertFalse(subscription.filters());
-    }
+        assertFalse(subscription.takesLive(0, 5), "written while the snapshot streams: the replay's to send");
+        assertEquals(4, subscription.position(0, logs[0], connection.session().loopIndex()),
+                "the client has the snapshot's start, nothing after it yet");
 
-    @Test
-    void aSnapshotTakenWhenTheLoopIsCaughtUpFiltersNothingOnceSent() {
-        logs[0].loopProcessed(connection.session().loopIndex(), 4);
-        Subscription subscription = subscription(null);
-        subscription.startSnapshot(connection.session().loopIndex());
-        connection.session().add(subscription);
-        subscription.snapshotSent();
-        assertFalse(subscription.filters());
+        Replay replay = subscription.snapshotSent();
+        assertEquals(Subscription.Phase.REPLAYING, subscription.phase());
+        assertTrue(replay.covers(0) && replay.covers(1));
+        subscription.partitionCaughtUp(0, 4, connection.session().loopIndex());
+        subscription.partitionCaughtUp(1, -1, connection.session().loopIndex());
+        subscription.replayFinished();
+        assertEquals(Subscription.Phase.LIVE, subscription.phase());
+        assertFalse(subscription.takesLive(0, 4), "offsets 0..4 may still come live; the snapshot covered them");
+        assertTrue(subscription.takesLive(0, 5));
     }
 
     @Test
