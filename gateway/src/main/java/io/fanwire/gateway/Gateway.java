@@ -20,6 +20,8 @@ import io.fanwire.gateway.publish.KafkaPublisher;
 import io.fanwire.gateway.publish.PublishSettings;
 import io.fanwire.gateway.session.Drain;
 import io.fanwire.gateway.session.IdleSweep;
+import io.fanwire.gateway.session.PendingBudget;
+import io.fanwire.gateway.session.PendingBudgetSweep;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.session.SessionServices;
 import io.fanwire.gateway.session.SessionSettings;
@@ -31,6 +33,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.internal.PlatformDependent;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -119,11 +122,17 @@ public final class Gateway implements AutoCloseable {
                         Clock.systemUTC());
             }
             List<IdleSweep> idleSweeps = new ArrayList<>();
+            PendingBudget pendingBudget = new PendingBudget(PendingBudget.resolve(config.maxPendingBytesTotal(),
+                    PlatformDependent.maxDirectMemory()), subscriptions.loops().size());
             for (EventLoop loop : subscriptions.loops()) {
                 IdleSweep sweep = new IdleSweep(loop, config.pingInterval(), config.idleTimeout());
                 sweep.start();
+                new PendingBudgetSweep(sweep, pendingBudget, idleSweeps.size()).start();
                 idleSweeps.add(sweep);
             }
+            metrics.pendingBudgetSource(pendingBudget::total, pendingBudget.limit());
+            log.info("pending bytes budget {} MiB for all connections (ws.max.pending.bytes.total; direct memory "
+                    + "limit {} MiB)", pendingBudget.limit() >> 20, PlatformDependent.maxDirectMemory() >> 20);
             SslContext tls = security.tls() ? ServerTls.load(security.tlsCertFile(), security.tlsKeyFile()) : null;
             RecordHistory history = new RecordHistory(config.historyPartitionMaxBytes(),
                     subscriptions.loops().size());
@@ -140,7 +149,7 @@ public final class Gateway implements AutoCloseable {
             SessionServices services = new SessionServices(subscriptions, metrics, publisher, history, catchUp,
                     lastValues, List.copyOf(idleSweeps), new Authenticator(verifier, security.anonymous()),
                     AccessRules.parse(security.rules()), config.limits(), ingest::startedServing,
-                    SessionSettings.from(config));
+                    SessionSettings.from(config), pendingBudget);
 
             WebSocketServer webSocketServer = WebSocketServer.bind(WebSocketServer.Settings.from(config, tls),
                     transports, acceptor, workers, services);

@@ -13,6 +13,7 @@ import io.fanwire.gateway.policy.SlowConsumerPolicy;
 import io.fanwire.gateway.session.OutboundWriter;
 import io.fanwire.gateway.session.Session;
 import io.fanwire.gateway.history.RecordHistory;
+import io.fanwire.gateway.session.PendingBudget;
 import io.fanwire.gateway.session.SessionServices;
 import io.fanwire.gateway.session.SessionSettings;
 import io.fanwire.gateway.subscription.ChannelName;
@@ -155,7 +156,8 @@ public class FanoutBenchmark {
                 new ClientLimits(Integer.MAX_VALUE, 512, Integer.MAX_VALUE, Duration.ofSeconds(10), List.of("*"),
                         Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE), () -> true,
                 new SessionSettings(65_536, 256, 1000, Long.MAX_VALUE,
-                        SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), PayloadFormats.none()));
+                        SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE), PayloadFormats.none()),
+                new PendingBudget(Long.MAX_VALUE, 1));
         table = new SubscriptionTable<>();
         ChannelName wholeTopic = ChannelName.parse(SampleRecords.TOPIC, 256);
         embedded = new EmbeddedChannel[channels];

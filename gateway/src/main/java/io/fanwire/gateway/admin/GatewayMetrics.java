@@ -41,6 +41,8 @@ public final class GatewayMetrics {
     private volatile Supplier<Map<String, Long>> lagByPartition = Map::of;
     private final LongAdder[] authRejections = adders(AuthRejection.values().length);
     private volatile LongSupplier outboundPending = () -> 0;
+    private volatile LongSupplier pendingTotal = () -> 0;
+    private volatile long pendingBudget;
     private volatile LongSupplier payloadFallbacks = () -> 0;
     private final LongAdder[] limitsExceeded = adders(Limit.values().length);
     private final LongAdder[] proxyRejections = adders(ProxyRejection.values().length);
@@ -175,6 +177,12 @@ public final class GatewayMetrics {
     }
 
     /** Where {@code fanwire_outbound_pending_bytes} comes from: bytes queued in connections' outbound buffers. */
+    /** Where the pending bytes that {@code ws.max.pending.bytes.total} bounds come from, and that budget. */
+    public void pendingBudgetSource(LongSupplier total, long budget) {
+        this.pendingTotal = total;
+        this.pendingBudget = budget;
+    }
+
     public void outboundPendingSource(LongSupplier source) {
         this.outboundPending = source;
     }
@@ -229,6 +237,11 @@ public final class GatewayMetrics {
         gauge(out, "fanwire_outbound_pending_bytes",
                 "Bytes queued in connections' outbound buffers, not yet taken by the kernel.",
                 outboundPending.getAsLong());
+        gauge(out, "fanwire_pending_bytes", "Bytes pending for all connections as the node budget counts them "
+                + "(outbound buffers plus records held by slow-consumer policies and max_rate), as the event loops last counted them (every 50 ms).",
+                pendingTotal.getAsLong());
+        gauge(out, "fanwire_pending_budget_bytes", "The node budget for pending bytes (ws.max.pending.bytes.total, "
+                + "resolved); past it the connections furthest behind are closed.", pendingBudget);
         gauge(out, "fanwire_slow_consumer_held_bytes",
                 "Bytes of records held back for slow consumers by their policy (conflated records, drop ranges).",
                 heldBytes.sum());

@@ -27,6 +27,11 @@ public enum Limit {
     CHANNEL_LENGTH,
     /** A publish payload over {@code publish.max.payload.bytes}: LIMIT_EXCEEDED. */
     PAYLOAD_SIZE,
+    /**
+     * The node's pending bytes past {@code ws.max.pending.bytes.total}: the connections furthest behind get a
+     * GoAway and close 1008.
+     */
+    NODE_PENDING_BYTES,
     /** An upgrade while the node is starting (partitions not known, snapshot topics not loaded): HTTP 503. */
     NOT_READY;
 

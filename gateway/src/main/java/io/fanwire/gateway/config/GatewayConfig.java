@@ -36,6 +36,7 @@ public record GatewayConfig(
         int writeBufferLowBytes,
         int writeBufferHighBytes,
         long maxPendingBytes,
+        long maxPendingBytesTotal,
         int sendBufferBytes,
         SlowConsumerPolicies slowConsumerPolicies,
         int ioThreads,
@@ -168,6 +169,7 @@ public record GatewayConfig(
                 (Integer) values.get(WS_WRITE_BUFFER_LOW_BYTES.name()),
                 (Integer) values.get(WS_WRITE_BUFFER_HIGH_BYTES.name()),
                 (Long) values.get(WS_MAX_PENDING_BYTES.name()),
+                (Long) values.get(WS_MAX_PENDING_BYTES_TOTAL.name()),
                 (Integer) values.get(WS_SEND_BUFFER_BYTES.name()),
                 parsePolicies((String) values.getOrDefault(SLOW_CONSUMER_POLICY.name(),
                         dev && topics.equals(DEV_TOPICS) ? DEV_SLOW_CONSUMER_POLICY : DEFAULT_SLOW_CONSUMER_POLICY)),
@@ -262,7 +264,7 @@ public record GatewayConfig(
         k.put("bootstrap.servers", bootstrapServers);
         return new GatewayConfig(dev, topics, port, bindAddress, proxyProtocol, wsPath, maxFrameBytes, maxChannelLength,
                 maxSubscriptions, idleTimeout, pingInterval, writeBufferLowBytes, writeBufferHighBytes,
-                maxPendingBytes, sendBufferBytes, slowConsumerPolicies, ioThreads, transport, adminPort,
+                maxPendingBytes, maxPendingBytesTotal, sendBufferBytes, slowConsumerPolicies, ioThreads, transport, adminPort,
                 adminBindAddress, publishEnabled, publishTimeout, metadataRefresh, historyPartitionMaxBytes,
                 catchUpReaders, readCommitted, snapshotTopics, snapshotTopicMaxBytes, payloadFormats, drainGrace, drainReconnectSpread, devKafkaPort,
                 devFeedRate, devFeedSymbols, k, security, limits);

@@ -60,6 +60,16 @@ public final class IdleSweep implements Runnable {
         }
     }
 
+    /** The loop whose sessions these are. */
+    EventLoop loop() {
+        return loop;
+    }
+
+    /** The session in slot {@code slot} (below {@link #size}); slots change as sessions leave. Loop only. */
+    Session session(int slot) {
+        return sessions[slot];
+    }
+
     /** The number of sessions on this loop. */
     public int size() {
         return size;

@@ -90,6 +90,11 @@ public final class OutboundWriter {
         return frameOut.channel().isOpen();
     }
 
+    /** Whether more than the channel's low water mark is queued: the connection has not caught up. */
+    boolean pastLowWater() {
+        return outbound.totalPendingWriteBytes() > frameOut.channel().config().getWriteBufferLowWaterMark();
+    }
+
     /** Bytes queued in the channel's outbound buffer, not counting what is gathered here. */
     long queuedBytes() {
         return outbound.totalPendingWriteBytes();

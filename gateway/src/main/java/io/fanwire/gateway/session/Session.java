@@ -243,6 +243,10 @@ public final class Session {
         int written;
         if (out.writable() && (backpressure == null || !backpressure.owes())) {
             written = out.gather(record);
+            if (written > 0 && services.pendingBudget().add(loopIndex, written) && behindAfterFlush()) {
+                closeOverBudget();
+                return 0;
+            }
         } else {
             if (backpressure == null) {
                 backpressure = new Backpressure(out, protocol, ctx.alloc(), services.settings().slowConsumerPolicies(),
@@ -257,6 +261,21 @@ public final class Session {
             closeAsSlowConsumer();
         }
         return written;
+    }
+
+    /**
+     * The node is over its pending budget: whether this connection is not keeping up, i.e. has more than its low
+     * water mark queued even after this drain's writes were handed to the socket (a connection that reads has
+     * them taken at once; one that does not keeps them queued).
+     */
+    private boolean behindAfterFlush() {
+        if (!out.pastLowWater()) {
+            return false;
+        }
+        if (flushPending) {
+            out.flush();
+        }
+        return out.isOpen() && out.pastLowWater();
     }
 
     /** A record is held by the throttle: 0, or -1 if that takes the connection past ws.max.pending.bytes. */
@@ -323,6 +342,7 @@ public final class Session {
 
     // ---- lifecycle -------------------------------------------------------------------------------------
 
+    /** Whether the connection is on its way out: what it holds is about to be freed. */
     boolean closing() {
         return closing;
     }
@@ -405,6 +425,29 @@ public final class Session {
                 .addListener(ChannelFutureListener.CLOSE);
         ctx.executor().schedule(() -> ctx.close(), SLOW_CONSUMER_CLOSE_GRACE_MS, TimeUnit.MILLISECONDS);
         services.metrics().slowConsumerDisconnected();
+    }
+
+    /**
+     * Bytes pending for this connection: its outbound buffer plus what its slow-consumer policy and
+     * {@code max_rate} hold. What {@link PendingBudgetSweep} counts.
+     */
+    long pendingBytes() {
+        return out.queuedBytes() + (backpressure == null ? 0 : backpressure.heldBytes())
+                + (throttle == null ? 0 : throttle.heldBytes());
+    }
+
+    /**
+     * The node is over its pending budget and this connection is among those furthest behind: it goes now,
+     * without the grace a slow consumer gets, since the point is to free what it holds at once. Its
+     * {@code GoAway} is written but will rarely reach a client this far behind; the client resumes from its own
+     * positions (PROTOCOL.md §4.2) and loses nothing.
+     */
+    void closeOverBudget() {
+        if (!closing) {
+            services.metrics().limitExceeded(Limit.NODE_PENDING_BYTES);
+            closeAsSlowConsumer();
+            ctx.close();
+        }
     }
 
     /**

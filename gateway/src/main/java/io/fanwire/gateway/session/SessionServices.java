@@ -24,6 +24,7 @@ import java.util.function.BooleanSupplier;
  * @param limits connection, frame-rate, origin and payload limits
  * @param serving false until the node knows every served partition: upgrades get 503 until then
  * @param settings the session layer's limits and policies
+ * @param pendingBudget the node-wide bound on bytes pending for clients
  */
 public record SessionServices(
         Subscriptions<Session> subscriptions,
@@ -37,5 +38,6 @@ public record SessionServices(
         AccessRules accessRules,
         ClientLimits limits,
         BooleanSupplier serving,
-        SessionSettings settings) {
+        SessionSettings settings,
+        PendingBudget pendingBudget) {
 }

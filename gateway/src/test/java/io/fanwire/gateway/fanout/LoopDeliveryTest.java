@@ -17,6 +17,7 @@ import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import io.fanwire.gateway.policy.SlowConsumerPolicy;
 import io.fanwire.gateway.session.OutboundWriter;
 import io.fanwire.gateway.session.Session;
+import io.fanwire.gateway.session.PendingBudget;
 import io.fanwire.gateway.session.SessionServices;
 import io.fanwire.gateway.session.SessionSettings;
 import io.fanwire.gateway.subscription.ChannelName;
@@ -56,7 +57,7 @@ class LoopDeliveryTest {
             List.of(), new Authenticator(null, true), AccessRules.parse("any * anyone"),
             new ClientLimits(100, 0, 100, Duration.ofSeconds(10), List.of("*"), 100, 100, 1024), () -> true,
             new SessionSettings(65_536, 256, 100, 16L << 20, SlowConsumerPolicies.always(SlowConsumerPolicy.DISCONNECT),
-                    PayloadFormats.none()));
+                    PayloadFormats.none()), new PendingBudget(Long.MAX_VALUE, 1));
     private final List<EmbeddedChannel> channels = new ArrayList<>();
     private final List<ServerFrameReader> readers = new ArrayList<>();
     private final List<EncodedRecord> made = new ArrayList<>();

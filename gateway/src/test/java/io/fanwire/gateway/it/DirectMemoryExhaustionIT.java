@@ -46,7 +46,10 @@ class DirectMemoryExhaustionIT {
         try (GatewayProcess gateway = GatewayProcess.start(List.of("-XX:MaxDirectMemorySize=40m"),
                      TestKafka.bootstrapServers(), topic, "--auth-anonymous", "true",
                      "--ws-write-buffer-high-bytes", "33554432", "--ws-write-buffer-low-bytes", "16777216",
-                     "--ws-max-pending-bytes", "134217728");
+                     "--ws-max-pending-bytes", "134217728",
+                     // The node budget would shed the frozen clients first (PendingBudgetIT); here the
+                     // allocator's failure path itself is under test.
+                     "--ws-max-pending-bytes-total", String.valueOf(Long.MAX_VALUE));
              TestProducer producer = new TestProducer()) {
             gateway.awaitReady();
             for (int i = 0; i < FROZEN_CLIENTS; i++) {

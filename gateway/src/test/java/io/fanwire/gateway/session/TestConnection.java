@@ -56,6 +56,7 @@ final class TestConnection implements AutoCloseable {
     static final class Settings {
         SlowConsumerPolicies policies = SlowConsumerPolicies.always(SlowConsumerPolicy.DISCONNECT);
         long maxPendingBytes = 16L << 20;
+        long pendingBudgetBytes = Long.MAX_VALUE;
         long historyBytes = 1L << 20;
         int partitions = 1;
         OlderRecords olderRecords;
@@ -98,6 +99,11 @@ final class TestConnection implements AutoCloseable {
             return this;
         }
 
+        Settings pendingBudget(long bytes) {
+            this.pendingBudgetBytes = bytes;
+            return this;
+        }
+
         Settings maxSubscriptions(int max) {
             this.maxSubscriptions = max;
             return this;
@@ -136,7 +142,7 @@ final class TestConnection implements AutoCloseable {
                 new ClientLimits(50_000, 512, 1_000, Duration.ofSeconds(10), List.of("*"), 1_000_000, 1_000_000,
                         32_768), () -> true,
                 new SessionSettings(65_536, 256, settings.maxSubscriptions, settings.maxPendingBytes,
-                        settings.policies, PayloadFormats.none()));
+                        settings.policies, PayloadFormats.none()), new PendingBudget(settings.pendingBudgetBytes, 1));
         channel.pipeline().addLast(new WebSocket13FrameEncoder(false));
         ChannelHandlerContext encoder = channel.pipeline().context(WebSocketFrameEncoder.class);
         OutboundWriter out = new OutboundWriter(encoder, channel.unsafe().outboundBuffer(), Subprotocol.PROTO,

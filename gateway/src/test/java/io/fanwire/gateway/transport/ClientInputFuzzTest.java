@@ -24,6 +24,7 @@ import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import io.fanwire.gateway.policy.SlowConsumerPolicy;
 import io.fanwire.gateway.session.IdleSweep;
 import io.fanwire.gateway.session.Session;
+import io.fanwire.gateway.session.PendingBudget;
 import io.fanwire.gateway.session.SessionServices;
 import io.fanwire.gateway.session.SessionSettings;
 import io.fanwire.gateway.subscription.Subscriptions;
@@ -206,7 +207,7 @@ class ClientInputFuzzTest {
                 authenticator, AccessRules.parse(ConfigKeys.AUTH_RULES.defaultValue()),
                 new ClientLimits(50_000, 512, 1_000, Duration.ofSeconds(10), List.of("*"), 100, 1_000, 32_768), () -> true,
                 new SessionSettings(65_536, 256, 1000, 16 << 20, SlowConsumerPolicies.always(SlowConsumerPolicy.CONFLATE),
-                        PayloadFormats.none()));
+                        PayloadFormats.none()), new PendingBudget(Long.MAX_VALUE, 1));
         channel.pipeline().addLast(GatewayChannelInitializer.HTTP_ENCODER, new HttpResponseEncoder());
         channel.pipeline().addLast(GatewayChannelInitializer.HTTP_DECODER, new HttpRequestDecoder());
         channel.pipeline().addLast(GatewayChannelInitializer.AGGREGATOR, new HttpObjectAggregator(16 * 1024));
