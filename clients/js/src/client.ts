@@ -469,6 +469,7 @@ export class FanwireClient extends Emitter<ClientEvents> implements Subscription
     conn.pending.clear();
     for (const sub of this.#subs.values()) {
       sub.ridingOn = undefined;
+      sub.positionTable.connectionEnded();
       if (sub.state === "live") sub.setState("subscribing");
     }
   }

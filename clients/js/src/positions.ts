@@ -1,7 +1,27 @@
 // Per-channel resume positions (PROTOCOL.md §4.2): the offset of the last record the application has
 // seen (or counts as seen) in each partition. Offsets are bigint: Kafka offsets are int64.
 
-export class Positions {
+/**
+ * What a subscription keeps to resume and to drop duplicates: `Positions`, or `MaxRatePositions` for a
+ * subscription with a maxRate (max-rate-positions.ts). Event-loop state, driven by the subscription.
+ */
+export interface PositionTable {
+  /** Read-only view, partition -> offset to resume from. */
+  readonly view: ReadonlyMap<number, bigint>;
+  /** A position the gateway vouched for (a `subscribed` reply, a GoAway's positions): merged with max. */
+  merge(partition: number, offset: bigint): void;
+  /** A record arrived: true when it is new (it now counts as handed on), false for a duplicate. */
+  accept(partition: number, offset: bigint, key: string | undefined): boolean;
+  /** A Gap up to toOffset (inclusive): those records will not come. */
+  gap(partition: number, toOffset: bigint): void;
+  /** The connection ended (before the positions are sent on the next one). */
+  connectionEnded(): void;
+  /** What to send as Subscribe.resume_from, in partition order. */
+  toList(): { partition: number; offset: bigint }[];
+  clear(): void;
+}
+
+export class Positions implements PositionTable {
   private readonly map = new Map<number, bigint>();
 
   /** Read-only view, partition -> offset. */
@@ -38,6 +58,9 @@ export class Positions {
   gap(partition: number, toOffset: bigint): void {
     this.merge(partition, toOffset);
   }
+
+  /** Nothing to do: without maxRate, a partition's records come in offset order, so its position is exact. */
+  connectionEnded(): void {}
 
   /** What to send as Subscribe.resume_from, in partition order. */
   toList(): { partition: number; offset: bigint }[] {

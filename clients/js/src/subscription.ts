@@ -4,12 +4,16 @@
 import { Emitter } from "./emitter.js";
 import { FanwireError, ConnectionError } from "./errors.js";
 import type { FanwireGap, FanwireMessage } from "./message.js";
-import { Positions } from "./positions.js";
+import { MaxRatePositions } from "./max-rate-positions.js";
+import { Positions, type PositionTable } from "./positions.js";
 
 export interface SubscribeOptions {
   /** Ask the gateway for the last value of each key first (snapshot topics only). Only on the first subscribe; later ones resume. */
   snapshot?: boolean;
-  /** At most this many messages per second per key, each the latest value (0.01 or more). */
+  /**
+   * At most this many messages per second per key, each the latest value (0.01 or more). The subscription then
+   * drops duplicates per key and resumes a little more than 1/maxRate seconds back (PROTOCOL.md §12.1 rule 15).
+   */
   maxRate?: number;
 }
 
@@ -44,7 +48,7 @@ export class Subscription extends Emitter<SubscriptionEvents> implements AsyncIt
   #state: SubscriptionState = "subscribing";
   #error: FanwireError | undefined;
   #subscribedOnce = false;
-  readonly #positions = new Positions();
+  readonly #positions: PositionTable;
   readonly #owner: SubscriptionOwner;
   #resolveReady!: () => void;
   #rejectReady!: (e: Error) => void;
@@ -57,6 +61,8 @@ export class Subscription extends Emitter<SubscriptionEvents> implements AsyncIt
     const slash = channel.indexOf("/");
     this.topic = slash < 0 ? channel : channel.slice(0, slash);
     this.options = { ...options };
+    const maxRate = options.maxRate ?? 0;
+    this.#positions = maxRate > 0 ? new MaxRatePositions(maxRate) : new Positions();
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -73,7 +79,10 @@ export class Subscription extends Emitter<SubscriptionEvents> implements AsyncIt
     return this.#error;
   }
 
-  /** partition -> offset of the last record delivered (or counted as seen), as resumed from on reconnect. */
+  /**
+   * partition -> offset of the last record delivered (or counted as seen), as resumed from on reconnect. With a
+   * maxRate: where it would resume, a little more than 1/maxRate seconds of records behind the last one delivered.
+   */
   get positions(): ReadonlyMap<number, bigint> {
     return this.#positions.view;
   }
@@ -101,7 +110,7 @@ export class Subscription extends Emitter<SubscriptionEvents> implements AsyncIt
   }
 
   /** @internal */
-  get positionTable(): Positions {
+  get positionTable(): PositionTable {
     return this.#positions;
   }
 
@@ -133,7 +142,7 @@ export class Subscription extends Emitter<SubscriptionEvents> implements AsyncIt
   /** @internal Hands a message to the app unless it is a duplicate. */
   deliver(message: FanwireMessage): boolean {
     if (this.#state === "unsubscribed" || this.#state === "failed") return false;
-    if (!message.snapshot && !this.#positions.accept(message.partition, message.offset)) return false;
+    if (!message.snapshot && !this.#positions.accept(message.partition, message.offset, message.key)) return false;
     this.emit("message", message);
     for (const q of this.#iterators) q.push(message);
     return true;

@@ -10,7 +10,7 @@ import {
 } from "../../dist/index.js";
 import { freePort, RecordCheck, sleep, startBroker, startNode, stopAll, token, waitFor } from "../harness.mjs";
 
-const TOPICS = "live,kill,drain,gap,snap,rate,unsub,pub,secret,alive,tok";
+const TOPICS = "live,kill,drain,gap,snap,rate,mrate,mkill,unsub,pub,secret,alive,tok";
 const RULES = "subscribe secret* nobody;publish secret* nobody;any * anyone";
 const FAST = { backoff: { baseMs: 200, maxMs: 1000 }, connectTimeoutMs: 2000, shuffleUrls: false };
 const T = { timeout: 60_000 };
@@ -58,7 +58,7 @@ function assertBackoff(times, what) {
 before(async () => {
   broker = await startBroker();
   for (const t of TOPICS.split(",")) {
-    await broker.cmd(t === "snap" ? `create ${t} 2 compact` : t === "gap" || t === "rate" ? `create ${t} 1` : `create ${t} 3`);
+    await broker.cmd(t === "snap" ? `create ${t} 2 compact` : ["gap", "rate", "mrate", "mkill"].includes(t) ? `create ${t} 1` : `create ${t} 3`);
   }
   main = await startNode(broker.bootstrap, nodeOptions());
 }, { timeout: 120_000 });
@@ -296,6 +296,58 @@ test("max_rate thins a fast key to at most that many per second, the latest valu
   assert.equal(limited.check.outOfOrder, 0);
   c.close();
   other.close();
+});
+
+/** Per key, the value of the last message handed to the application ("p:seq" of a produce-n record). */
+function latestValues(sub) {
+  const latest = {};
+  for (const m of sub.messages) latest[m.key] = `${m.data.p}:${m.data.seq}`;
+  return latest;
+}
+
+/** What latestValues gives once the last `produce-n TOPIC n n prefix` (keys k0..k(n-1)) has arrived. */
+function lastRound(prefix, n) {
+  return Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, `${prefix}:${i}`]));
+}
+
+/** Waits until every key's latest value arrived, then checks it: a diff names the keys whose value is missing. */
+async function assertLatest(sub, expected, ms) {
+  await waitFor(() => JSON.stringify(latestValues(sub)) === JSON.stringify(expected), ms, "every key's latest value")
+    .catch(() => {});
+  assert.deepEqual(latestValues(sub), expected, "every key's latest value reached the application");
+  assert.equal(sub.check.duplicates, 0, "nothing handed twice");
+  assert.equal(sub.check.outOfOrder, 0, "no key seen older after newer");
+}
+
+test("max_rate on a whole topic: a key's record held for its slot, sent after a later offset of another key, is handed on", T, async () => {
+  const c = client(main.url);
+  const sub = track(c, "mrate", { maxRate: 2 });
+  await sub.ready;
+  // One partition. Round a: k0..k3 go out at once and take their keys' slots for 0.5 s. Round b: k0..k3 wait
+  // for their slots while k4..k7, whose slots are free, go out at once with higher offsets.
+  await broker.cmd("produce-n mrate 4 4 a");
+  await broker.cmd("produce-n mrate 8 8 b");
+  await assertLatest(sub, lastRound("b", 8), 5000);
+  c.close();
+});
+
+test("max_rate, node SIGKILLed while records wait for their slots: they come from the other node", T, async () => {
+  const victim = await startNode(broker.bootstrap, nodeOptions());
+  const c = client([victim.url, main.url]);
+  const sub = track(c, "mkill", { maxRate: 1 });
+  await sub.ready;
+  assert.equal(c.url, victim.url);
+  await broker.cmd("produce-n mkill 8 8 w"); // offsets 0..7, each key's first record: out at once
+  await waitFor(() => sub.check.has("w", 8), 10_000, "the first round");
+  await sleep(2500); // longer than the client's lag (1 s slot + 1 s margin): it need not resume before offset 7
+  await broker.cmd("produce-n mkill 4 4 a"); // 8..11 out at once; k0..k3's slots are taken for 1 s
+  await broker.cmd("produce-n mkill 8 8 b"); // 12..15 (k0..k3) wait for their slots, 16..19 (k4..k7) go out
+  await waitFor(() => [4, 5, 6, 7].every((i) => sub.check.seen.has(`b:${i}`)), 5000, "k4..k7's round b");
+  assert.ok(!sub.check.seen.has("b:0"), "k0's latest value is still held by the node about to be killed");
+  await victim.kill();
+  await waitFor(() => c.url === main.url, 10_000, "a connection to the other node");
+  await assertLatest(sub, lastRound("b", 8), 10_000);
+  c.close();
 });
 
 test("unsubscribe: no message after it, positions forgotten, iteration ends", T, async () => {

@@ -6,7 +6,7 @@ import { Positions } from "../../dist/positions.js";
 import { Backoff } from "../../dist/backoff.js";
 import { jwtTimes, refreshDelay } from "../../dist/token.js";
 import { FanwireMessage } from "../../dist/message.js";
-import { FanwireClient, InvalidUrlError } from "../../dist/index.js";
+import { FanwireClient, InvalidUrlError, Subscription } from "../../dist/index.js";
 
 test("positions: subscribed merges with max, duplicates are refused, a gap moves the position", () => {
   const p = new Positions();
@@ -34,6 +34,27 @@ test("positions: subscribed merges with max, duplicates are refused, a gap moves
   assert.equal(p.accept(0, 2n ** 62n), true, "offsets beyond 2^53 stay exact");
   assert.equal(p.accept(0, 2n ** 62n + 1n), true);
   assert.equal(p.accept(0, 2n ** 62n), false);
+});
+
+test("subscription: with maxRate, duplicates per key and positions that lag; without, per partition", () => {
+  const owner = { unsubscribeInternal() {} };
+  const rated = new Subscription(owner, "t", { maxRate: 2 });
+  const plain = new Subscription(owner, "t", {});
+  const handed = new Map([[rated, []], [plain, []]]);
+  for (const [sub, seen] of handed) {
+    sub.on("message", (m) => seen.push(`${m.key ?? "-"}@${m.offset}`));
+    sub.onSubscribed([{ partition: 0, offset: -1n }]);
+  }
+  // a@1 waited at the gateway for a's slot while b@2, whose slot was free, went out at once.
+  for (const [key, offset] of [["a", 0n], ["b", 2n], ["a", 1n], ["a", 1n], ["b", 1n], [undefined, 3n], [undefined, 3n]]) {
+    const m = new FanwireMessage({ subscription: "t", channel: key ? `t/${key}` : "t", key, partition: 0, offset,
+      timestamp: 0, snapshot: false, headers: {}, payload: new Uint8Array(0), hasData: false });
+    for (const sub of handed.keys()) sub.deliver(m);
+  }
+  assert.deepEqual(handed.get(rated), ["a@0", "b@2", "a@1", "-@3"]);
+  assert.deepEqual(handed.get(plain), ["a@0", "b@2", "-@3"], "without maxRate a partition comes in offset order");
+  assert.equal(rated.positions.get(0), -1n, "nothing is 1.5 s old: a resume now starts at the subscribed position");
+  assert.equal(plain.positions.get(0), 3n);
 });
 
 test("backoff: exponential ceilings, jitter between half and all of the ceiling, capped, reset", () => {

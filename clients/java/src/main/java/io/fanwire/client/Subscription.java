@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * One channel a {@link FanwireClient} is subscribed to, across all its connections. It keeps, per partition,
  * its <em>position</em> — the offset of the last record handed to the application, or that counts as seen
  * (PROTOCOL.md §4.2) — and resumes from it on every new connection; a record at or below its position is
- * discarded, so the application never sees one twice.
+ * discarded, so the application never sees one twice. With a {@code max_rate}, a partition's records may come
+ * out of offset order across keys, so the dedupe is per key and the position lags behind the records received
+ * ({@link MaxRatePositions}).
  *
  * <p>Threads: the getters may be called from any thread; the state changes and listener calls happen on the
  * client's event loop.
@@ -31,6 +34,8 @@ public final class Subscription {
     private final SubscribeOptions options;
     private final SubscriptionListener listener;
     private final Map<Integer, Long> positions = new ConcurrentHashMap<>();
+    /** Per-key dedupe and lagging positions, for a subscription with a {@code max_rate}; else null. */
+    private final MaxRatePositions maxRate;
     private final CompletableFuture<Subscription> ready = new CompletableFuture<>();
     private volatile SubscriptionState state = SubscriptionState.SUBSCRIBING;
     private volatile FanwireException failure;
@@ -56,6 +61,12 @@ public final class Subscription {
     Subscription ridingOn;
 
     Subscription(FanwireClient client, String channel, SubscribeOptions options, SubscriptionListener listener) {
+        this(client, channel, options, listener, System::nanoTime);
+    }
+
+    /** @param nanoTime the clock that times the records of a {@code max_rate} subscription */
+    Subscription(FanwireClient client, String channel, SubscribeOptions options, SubscriptionListener listener,
+                 LongSupplier nanoTime) {
         this.client = client;
         this.channel = channel;
         int slash = channel.indexOf('/');
@@ -63,6 +74,7 @@ public final class Subscription {
         this.options = options;
         this.listener = listener;
         positions.putAll(options.resumeFrom());
+        this.maxRate = options.maxRate() > 0 ? new MaxRatePositions(options.maxRate(), positions, nanoTime) : null;
     }
 
     public String channel() {
@@ -87,7 +99,11 @@ public final class Subscription {
         return ready;
     }
 
-    /** Partition to offset of the last record seen (or counting as seen); a copy. Save it to resume later. */
+    /**
+     * Partition to offset of the last record seen (or counting as seen); a copy. Save it to resume later. With a
+     * {@code max_rate}, where the subscription would resume: up to a little more than {@code 1/max_rate} seconds
+     * of records behind the last one handed on (PROTOCOL.md §12.1 rule 15).
+     */
     public Map<Integer, Long> positions() {
         return new TreeMap<>(positions);
     }
@@ -224,13 +240,25 @@ public final class Subscription {
     /** Merges positions the server gave (Subscribed, GoAway) with max. */
     void adopt(List<Position> serverPositions) {
         for (Position p : serverPositions) {
-            positions.merge(p.getPartition(), p.getOffset(), Math::max);
+            confirm(p.getPartition(), p.getOffset());
+        }
+    }
+
+    /** A position the gateway vouched for (Subscribed, GoAway, the end of a Gap): merged with max. */
+    private void confirm(int partition, long offset) {
+        if (maxRate != null) {
+            maxRate.confirm(partition, offset);
+        } else {
+            positions.merge(partition, offset, Math::max);
         }
     }
 
     /** The connection ended: resume on the next one. */
     void connectionEnded() {
         ridingOn = null;
+        if (maxRate != null) {
+            maxRate.connectionEnded();
+        }
         if (isLive()) {
             activeOn = null;
             pendingOn = null;
@@ -248,6 +276,9 @@ public final class Subscription {
         pendingOn = null;
         early.clear();
         positions.clear();
+        if (maxRate != null) {
+            maxRate.clear();
+        }
         setState(SubscriptionState.CLOSED);
         ready.completeExceptionally(why);
     }
@@ -257,15 +288,11 @@ public final class Subscription {
         if (state != SubscriptionState.ACTIVE) {
             return; // unsubscribed, or its connection ended: nothing more is handed on
         }
-        if (!message.getSnapshot()) {
-            // A snapshot value is at or before the subscribed positions by definition: it is not a duplicate and
-            // does not move the position.
-            long position = positions.getOrDefault(message.getPartition(), Long.MIN_VALUE);
-            if (message.getOffset() <= position) {
-                duplicatesDiscarded++;
-                return;
-            }
-            positions.put(message.getPartition(), message.getOffset());
+        // A snapshot value is at or before the subscribed positions by definition: it is not a duplicate and
+        // does not move the position.
+        if (!message.getSnapshot() && !isNew(message)) {
+            duplicatesDiscarded++;
+            return;
         }
         delivered++;
         try {
@@ -275,8 +302,22 @@ public final class Subscription {
         }
     }
 
+    /** Whether a (non-snapshot) message is new, now counted as handed on, or a duplicate. */
+    private boolean isNew(Message message) {
+        if (maxRate != null) {
+            // A keyless record's key is "", the slot that keyless records share.
+            return maxRate.accept(message.getPartition(), message.getKey(), message.getOffset());
+        }
+        long position = positions.getOrDefault(message.getPartition(), Long.MIN_VALUE);
+        if (message.getOffset() <= position) {
+            return false;
+        }
+        positions.put(message.getPartition(), message.getOffset());
+        return true;
+    }
+
     void gap(io.fanwire.protocol.v1.Gap gap) {
-        positions.merge(gap.getPartition(), gap.getToOffset(), Math::max);
+        confirm(gap.getPartition(), gap.getToOffset());
         gaps++;
         try {
             listener.onGap(new Gap(gap.getChannel(), gap.getPartition(), gap.getFromOffset(), gap.getToOffset(),

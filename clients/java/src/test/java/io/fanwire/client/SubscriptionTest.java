@@ -43,8 +43,27 @@ class SubscriptionTest {
     }
 
     private static Message msg(int p, long o) {
-        return Message.newBuilder().setChannel("t/k").setKey("k").setPartition(p).setOffset(o)
-                .setPayload(ByteString.copyFromUtf8("k:" + o)).build();
+        return msg("k", p, o);
+    }
+
+    /** A record of {@code key}; "" for a keyless one. */
+    private static Message msg(String key, int p, long o) {
+        return Message.newBuilder().setChannel(key.isEmpty() ? "t" : "t/" + key).setKey(key).setPartition(p)
+                .setOffset(o).setPayload(ByteString.copyFromUtf8(key + ":" + o)).build();
+    }
+
+    /** The clock of max_rate subscriptions, in nanoseconds: moved by the tests. */
+    private long now;
+
+    private Subscription rated(double maxRate, Position... positions) {
+        Subscription sub = new Subscription(null, "t", SubscribeOptions.builder().maxRate(maxRate).build(), listener,
+                () -> now);
+        sub.subscribed(connection, List.of(positions));
+        return sub;
+    }
+
+    private void at(double seconds) {
+        now = (long) (seconds * 1e9);
     }
 
     private Subscription subscribed(SubscribeOptions options, Position... positions) {
@@ -102,17 +121,77 @@ class SubscriptionTest {
 
     @Test
     void goAwayPositionsAreAdoptedWithMaxAndResumedOnTheNextConnection() {
-        Subscription sub = subscribed(SubscribeOptions.builder().maxRate(5).build(), pos(0, 4), pos(1, 8));
+        Subscription sub = subscribed(SubscribeOptions.DEFAULT, pos(0, 4), pos(1, 8));
         sub.deliver(msg(0, 6));
         sub.adopt(List.of(pos(0, 5), pos(1, 12)));
         sub.connectionEnded();
         assertEquals(SubscriptionState.RESUMING, sub.state());
         Subscribe next = sub.subscribeRequest();
         assertEquals(List.of(pos(0, 6), pos(1, 12)), next.getResumeFromList());
-        assertEquals(5.0, next.getMaxRate());
+        assertEquals(0.0, next.getMaxRate());
         assertFalse(next.getSnapshot());
         sub.deliver(msg(0, 7));
         assertEquals(List.of("0@6"), seen, "not active on any connection: nothing handed on");
+    }
+
+    @Test
+    void withMaxRateARecordHeldForItsSlotIsHandedOnAfterALaterOffsetOfAnotherKey() {
+        Subscription sub = rated(2, pos(0, -1), pos(1, -1));
+        sub.deliver(msg("a", 0, 0));
+        sub.deliver(msg("b", 0, 2)); // b's slot was free, a@1 waited for a's
+        sub.deliver(msg("a", 0, 1));
+        sub.deliver(msg("a", 0, 1));
+        sub.deliver(msg("b", 0, 1));
+        sub.deliver(msg("", 0, 3));
+        sub.deliver(msg("", 0, 3));
+        sub.deliver(msg("a", 1, 0)); // another partition: a key of its own
+        assertEquals(List.of("0@0", "0@2", "0@1", "0@3", "1@0"), seen);
+        assertEquals(3, sub.duplicatesDiscarded(), "a@1 again, b older than b@2, the keyless record again");
+        assertEquals(Map.of(0, -1L, 1, -1L), sub.positions(), "the positions lag: nothing is a second old yet");
+    }
+
+    @Test
+    void withMaxRateThePositionsTheGatewayVouchesForDiscardEveryKeyAtOrBelowThem() {
+        Subscription sub = rated(2, pos(0, 10));
+        sub.deliver(msg("a", 0, 9));
+        sub.deliver(msg("a", 0, 11));
+        sub.gap(io.fanwire.protocol.v1.Gap.newBuilder().setChannel("t").setPartition(0).setFromOffset(12)
+                .setToOffset(20).build());
+        sub.deliver(msg("b", 0, 20));
+        sub.adopt(List.of(pos(0, 30))); // a GoAway's
+        sub.deliver(msg("c", 0, 30));
+        sub.deliver(msg("c", 0, 31));
+        sub.deliver(msg("c", 0, 29).toBuilder().setSnapshot(true).build());
+        assertEquals(List.of("0@11", "0@31", "0@29s"), seen);
+        assertEquals(Map.of(0, 30L), sub.positions());
+    }
+
+    @Test
+    void withMaxRateAnAbruptLossResumesFarEnoughBackForTheHeldRecords() {
+        Subscription sub = rated(2, pos(0, -1)); // lag: 0.5 s + 1 s margin
+        at(0);
+        sub.deliver(msg("a", 0, 0));
+        at(0.5);
+        sub.deliver(msg("b", 0, 1));
+        at(3);
+        sub.deliver(msg("a", 0, 2)); // b@3 waits at the gateway for b's slot
+        sub.deliver(msg("c", 0, 4));
+        assertEquals(Map.of(0, 1L), sub.positions(), "what was received 1.5 s before the last record");
+        sub.connectionEnded(); // no GoAway: the node died holding b@3
+        Subscribe resume = sub.subscribeRequest();
+        assertEquals(List.of(pos(0, 1)), resume.getResumeFromList());
+        assertEquals(2.0, resume.getMaxRate());
+
+        Object next = new Object();
+        sub.subscribing(next);
+        sub.subscribed(next, List.of(pos(0, 1)));
+        at(4);
+        for (long offset = 2; offset <= 5; offset++) {
+            sub.deliver(msg(offset == 2 ? "a" : offset == 3 ? "b" : offset == 4 ? "c" : "a", 0, offset));
+        }
+        assertEquals(List.of("0@0", "0@1", "0@2", "0@4", "0@3", "0@5"), seen);
+        assertEquals(2, sub.duplicatesDiscarded(), "a@2 and c@4, sent again");
+        assertEquals(Map.of(0, 1L), sub.positions(), "the new connection's records are timed afresh");
     }
 
     @Test

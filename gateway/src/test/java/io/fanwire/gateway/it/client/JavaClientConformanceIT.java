@@ -61,6 +61,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -553,6 +554,45 @@ class JavaClientConformanceIT {
     }
 
     @Test
+    void maxRateOnAWholeTopicHandsOnEveryKeysLatestValue() throws Exception {
+        TestKafka.createTopic(topic, 1);
+        Gateway node = gateway(Map.of());
+        LatestValues latest = new LatestValues();
+        FanwireClient client = client(TestGateway.wsUri(node), Format.PROTO);
+        client.subscribe(topic, SubscribeOptions.builder().maxRate(1).build(), latest)
+                .ready().get(20, TimeUnit.SECONDS);
+        // One partition. Round a: k0..k3 go out at once and take their keys' slots for a second. Round b: k0..k3
+        // wait for their slots while k4..k7, whose slots are free, go out at once with higher offsets.
+        produceRound("a", 4);
+        produceRound("b", 8);
+        latest.assertLatest(round("b", 8));
+    }
+
+    @Test
+    void maxRateRecordsHeldByAKilledNodeComeFromTheOther() throws Exception {
+        TestKafka.createTopic(topic, 1);
+        GatewayProcess a = closeLater(GatewayProcess.start(TestKafka.bootstrapServers(), topic,
+                "--auth-anonymous", "true"));
+        Gateway b = gateway(Map.of());
+        a.awaitReady();
+        LatestValues latest = new LatestValues();
+        FanwireClient client = client(List.of(a.wsUri(), TestGateway.wsUri(b)), Format.JSON, x -> { });
+        client.subscribe(topic, SubscribeOptions.builder().maxRate(1).build(), latest)
+                .ready().get(20, TimeUnit.SECONDS);
+        produceRound("w", 8); // offsets 0..7, each key's first record: out at once
+        TestGateway.await("the first round", () -> latest.values().equals(round("w", 8)));
+        // Longer than the client's lag (1 s slot + 1 s margin): it need not resume before offset 7.
+        TestGateway.pause(Duration.ofMillis(2500));
+        produceRound("a", 4); // 8..11 out at once; k0..k3's slots are taken for a second
+        produceRound("b", 8); // 12..15 (k0..k3) wait for their slots, 16..19 (k4..k7) go out at once
+        TestGateway.await("k4..k7's round b", () -> latest.values().get("k7").equals("k7:b"));
+        assertEquals("k0:a", latest.values().get("k0"), "k0's latest value is still held by the node to be killed");
+        a.kill();
+        latest.assertLatest(round("b", 8));
+        assertEquals(2, client.stats().connections());
+    }
+
+    @Test
     void unsubscribeStopsDeliveryAndForgetsThePositions() throws Exception {
         TestKafka.createTopic(topic, 1);
         Gateway node = gateway(Map.of());
@@ -689,12 +729,62 @@ class JavaClientConformanceIT {
         }
     }
 
+    /** Produces {@code KEY:ROUND} for the keys k0 to k(keys - 1), in that order, one after the other. */
+    private void produceRound(String round, int keys) {
+        for (int i = 0; i < keys; i++) {
+            TestKafka.produce(topic, "k" + i, "k" + i + ":" + round);
+        }
+    }
+
+    /** Key to latest value once {@link #produceRound produceRound(round, keys)} has arrived. */
+    private static Map<String, String> round(String round, int keys) {
+        Map<String, String> values = new TreeMap<>();
+        for (int i = 0; i < keys; i++) {
+            values.put("k" + i, "k" + i + ":" + round);
+        }
+        return values;
+    }
+
     private static void deleteRecordsBefore(String topic, int partition, long offset) throws Exception {
         Properties p = new Properties();
         p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
         try (Admin admin = Admin.create(p)) {
             admin.deleteRecords(Map.of(new TopicPartition(topic, partition), RecordsToDelete.beforeOffset(offset)))
                     .all().get(20, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * For a {@code max_rate} subscription, which skips values: keeps what it is given, and checks that no record
+     * came twice and no key went back to an older offset.
+     */
+    private static final class LatestValues implements SubscriptionListener {
+        final List<FanwireMessage> messages = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onMessage(FanwireMessage message) {
+            messages.add(message);
+        }
+
+        /** Key to the payload of its last message. */
+        Map<String, String> values() {
+            Map<String, String> values = new TreeMap<>();
+            messages.forEach(m -> values.put(m.key(), m.payloadString()));
+            return values;
+        }
+
+        void assertLatest(Map<String, String> expected) throws InterruptedException {
+            try {
+                TestGateway.await("every key's latest value", () -> values().equals(expected));
+            } catch (AssertionError e) {
+                assertEquals(expected, values(), "every key's latest value reached the application: " + messages);
+            }
+            Map<String, Long> offsets = new HashMap<>();
+            for (FanwireMessage m : messages) {
+                Long before = offsets.put(m.key(), m.offset());
+                assertTrue(before == null || before < m.offset(), "handed twice, or older after newer: " + m
+                        + " after offset " + before + " in " + messages);
+            }
         }
     }
 
