@@ -463,17 +463,21 @@ public final class FanwireClient implements AutoCloseable {
         }
     }
 
-    /** A Message goes to subscription S when its channel is S or starts with S + "/" (PROTOCOL.md §4 rule 1). */
+    /**
+     * A Message goes to subscription S when its channel is S or S is the channel's topic (PROTOCOL.md §4 rule 1):
+     * the key is everything after the first '/', so {@code quotes/a/b} is key {@code a/b}, not under {@code quotes/a}.
+     */
     private void route(Connection c, Message message) {
         String channel = message.getChannel();
         Subscription exact = subscriptions.get(channel);
         if (exact != null) {
             exact.offer(c, message);
         }
-        for (int slash = channel.indexOf('/'); slash >= 0; slash = channel.indexOf('/', slash + 1)) {
-            Subscription prefix = subscriptions.get(channel.substring(0, slash));
-            if (prefix != null) {
-                prefix.offer(c, message);
+        int slash = channel.indexOf('/');
+        if (slash >= 0) {
+            Subscription topic = subscriptions.get(channel.substring(0, slash));
+            if (topic != null) {
+                topic.offer(c, message);
             }
         }
     }
