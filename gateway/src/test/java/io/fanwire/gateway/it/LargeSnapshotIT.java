@@ -48,6 +48,7 @@ class LargeSnapshotIT {
         TestKafka.createTopic(topic, PARTITIONS);
         Map<String, String> last = new HashMap<>();
         try (TestProducer producer = new TestProducer()) {
+            producer.awaitPartitions(topic, PARTITIONS);
             for (int k = 0; k < KEYS; k++) {
                 String value = "k" + k + ":0:" + FILLER;
                 producer.sendAsync(topic, "k" + k, value);

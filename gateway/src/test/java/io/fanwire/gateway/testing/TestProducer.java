@@ -35,6 +35,19 @@ public final class TestProducer implements AutoCloseable {
                 value.getBytes(StandardCharsets.UTF_8)));
     }
 
+    /**
+     * Writes one keyless record to each of {@code topic}'s first {@code partitions} partitions and waits for
+     * each: a bulk of sends right after the topic's creation can otherwise meet partitions the broker is still
+     * setting up, and the idempotent producer's retries of the first batch then fail with out-of-order sequence
+     * numbers for good. Keyless records are part of no snapshot and no keyed channel.
+     */
+    public void awaitPartitions(String topic, int partitions) throws Exception {
+        for (int p = 0; p < partitions; p++) {
+            producer.send(new ProducerRecord<>(topic, p, null, "ready".getBytes(StandardCharsets.UTF_8)))
+                    .get(WsTestClient.WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
     public void flush() {
         producer.flush();
     }
