@@ -230,7 +230,7 @@ public final class BenchmarkRunner {
                 ProcStat.rssBytes(target.pid()), syscalls == null ? Map.of() : syscalls.counts());
     }
 
-    /** Memory per idle subscribed connection: the slope between the smallest and largest client counts. */
+    /** Memory per idle subscribed connection (the slope between the smallest and largest counts), and the totals at the largest. */
     private RunResult idle(Target.Kind kind, int run, List<Integer> counts) throws Exception {
         Map<String, Double> low = idlePoint(kind, counts.get(0));
         Map<String, Double> high = idlePoint(kind, counts.get(counts.size() - 1));
@@ -239,6 +239,9 @@ public final class BenchmarkRunner {
         for (String name : List.of("heap_bytes", "direct_bytes", "rss_bytes")) {
             v.put(name + "_per_connection", (high.get(name) - low.get(name)) / connections);
         }
+        // And the totals at the largest count: what the process holds with that many idle connections.
+        v.put("heap_bytes", high.get("heap_bytes"));
+        v.put("rss_bytes", high.get("rss_bytes"));
         RunResult result = new RunResult("idle", kind.label, counts.get(counts.size() - 1), run, v);
         log("idle %s run=%d: %s", kind.label, run, result.json());
         return result;
