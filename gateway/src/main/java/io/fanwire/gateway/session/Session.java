@@ -24,8 +24,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A record's walk: {@link #write} → (only while a subscription filters: {@link Subscription#takesLive}) →
  * (only with a {@code max_rate}: {@link MaxRateThrottle#hold}) → {@link OutboundWriter#gather} while the channel
- * is writable and nothing is owed, else {@link Backpressure#write}. A healthy connection costs a few field
- * checks and the gathering; docs/architecture.md draws the whole path.
+ * is writable and nothing is owed, else {@link Backpressure#write}. Each gathered frame is added to the loop's
+ * estimate of the node's {@link PendingBudget}; over it, a connection that stays behind once flushed is closed.
+ * A healthy connection costs a few field checks and the gathering; docs/architecture.md draws the whole path.
  *
  * <p>Size: more than this package's usual 300 lines, on purpose. The fan-out visits this object once per record
  * and subscriber, so the fields the live path checks first stay in it, beside the registry and the lifecycle
