@@ -176,13 +176,13 @@ public final class GatewayMetrics {
         this.payloadFallbacks = source;
     }
 
-    /** Where {@code fanwire_outbound_pending_bytes} comes from: bytes queued in connections' outbound buffers. */
     /** Where the pending bytes that {@code ws.max.pending.bytes.total} bounds come from, and that budget. */
     public void pendingBudgetSource(LongSupplier total, long budget) {
         this.pendingTotal = total;
         this.pendingBudget = budget;
     }
 
+    /** Where {@code fanwire_outbound_pending_bytes} comes from: bytes queued in connections' outbound buffers. */
     public void outboundPendingSource(LongSupplier source) {
         this.outboundPending = source;
     }
@@ -238,7 +238,8 @@ public final class GatewayMetrics {
                 "Bytes queued in connections' outbound buffers, not yet taken by the kernel.",
                 outboundPending.getAsLong());
         gauge(out, "fanwire_pending_bytes", "Bytes pending for all connections as the node budget counts them "
-                + "(outbound buffers plus records held by slow-consumer policies and max_rate), as the event loops last counted them (every 50 ms).",
+                + "(outbound buffers plus records held by slow-consumer policies and max_rate), as the event "
+                + "loops last counted them (every 50 ms).",
                 pendingTotal.getAsLong());
         gauge(out, "fanwire_pending_budget_bytes", "The node budget for pending bytes (ws.max.pending.bytes.total, "
                 + "resolved); past it the connections furthest behind are closed.", pendingBudget);

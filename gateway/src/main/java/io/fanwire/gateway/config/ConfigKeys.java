@@ -67,9 +67,10 @@ public final class ConfigKeys {
     public static final ConfigKey WS_MAX_PENDING_BYTES_TOTAL = ConfigKey.ranged("ws.max.pending.bytes.total", LONG,
             "0", 0, Long.MAX_VALUE,
             "Most bytes held for all connections of the node together (outbound buffers plus held records), "
-                    + "counted every 50 ms and estimated in between: past it the connections furthest behind are closed as slow consumers "
-                    + "(GoAway with resume positions, status 1008), largest first, until the node is back under 90% "
-                    + "of it, before direct memory runs out. 0: a quarter of the direct memory limit.");
+                    + "counted every 50 ms and estimated in between: past it the connections furthest behind are "
+                    + "closed as slow consumers (GoAway with resume positions, status 1008), largest first, until "
+                    + "the node is back under 90% of it, before direct memory runs out. 0: a quarter of the direct "
+                    + "memory limit.");
     public static final ConfigKey WS_SEND_BUFFER_BYTES = ConfigKey.ranged("ws.send.buffer.bytes", INT, "0",
             0, Integer.MAX_VALUE,
             "Kernel send buffer per connection (SO_SNDBUF), in bytes: 0, or at least 65536. 0 leaves it to the "
@@ -174,8 +175,9 @@ public final class ConfigKeys {
     public static final ConfigKey SNAPSHOT_TOPIC_MAX_BYTES = ConfigKey.ranged("snapshot.topic.max.bytes", LONG,
             "67108864", 1, Long.MAX_VALUE,
             "Memory for the last values of one snapshot topic, in bytes (per key: its frame twice, once kept "
-                    + "and once encoded as the snapshot frame every connection shares, plus about 130 bytes). Past it keys are evicted by Caffeine's size policy (keys written rarely and not lately go "
-                    + "first; a new key may be the one evicted) and are missing from snapshots until written again.");
+                    + "and once encoded as the snapshot frame every connection shares, plus about 130 bytes). Past it "
+                    + "keys are evicted by Caffeine's size policy (keys written rarely and not lately go first; a new "
+                    + "key may be the one evicted) and are missing from snapshots until written again.");
     public static final ConfigKey DRAIN_GRACE_MS = ConfigKey.ranged("drain.grace.ms", LONG, "10000", 0, 3_600_000,
             "Drain (SIGTERM, or POST /drain on the admin port): how long clients have, after their GoAway, to "
                     + "reconnect elsewhere before the node closes their connections (1001) and exits.");
@@ -227,7 +229,8 @@ public final class ConfigKeys {
     public static final List<ConfigKey> ALL = ConfigKey.list(
             DEV, TOPICS, PORT, BIND_ADDRESS, WS_PATH, WS_MAX_FRAME_BYTES, WS_MAX_CHANNEL_LENGTH,
             WS_MAX_SUBSCRIPTIONS, WS_IDLE_TIMEOUT_MS, WS_PING_INTERVAL_MS, WS_WRITE_BUFFER_LOW_BYTES,
-            WS_WRITE_BUFFER_HIGH_BYTES, WS_MAX_PENDING_BYTES, WS_MAX_PENDING_BYTES_TOTAL, WS_SEND_BUFFER_BYTES, SLOW_CONSUMER_POLICY,
+            WS_WRITE_BUFFER_HIGH_BYTES, WS_MAX_PENDING_BYTES, WS_MAX_PENDING_BYTES_TOTAL, WS_SEND_BUFFER_BYTES,
+            SLOW_CONSUMER_POLICY,
             WS_MAX_CONNECTIONS, WS_DESCRIPTOR_RESERVE, WS_MAX_CONNECTIONS_PER_ADDRESS, WS_HANDSHAKE_TIMEOUT_MS,
             WS_PROXY_PROTOCOL,
             WS_ALLOWED_ORIGINS,

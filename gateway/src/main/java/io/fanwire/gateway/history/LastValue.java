@@ -22,7 +22,6 @@ import io.netty.buffer.ByteBufUtil;
  */
 public final class LastValue {
 
-
     private final long offset;
     private final String key;
     private final ServerFrame message;

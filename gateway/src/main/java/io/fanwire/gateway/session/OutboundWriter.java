@@ -111,9 +111,7 @@ public final class OutboundWriter {
      * that delivers a record (live, the backlog, the throttle) comes here.
      */
     int gather(EncodedRecord record) {
-        if (gathering != null && gathering.readableBytes() >= gatherLimit) {
-            writeGathered();
-        }
+        writeGatheredIfFull();
         ByteBuf frame = record.frame(protocol, alloc);
         int size = frame.readableBytes();
         if (outbound.totalPendingWriteBytes() + gatheredBytes() + size > maxPendingBytes) {
@@ -124,10 +122,7 @@ public final class OutboundWriter {
         } else if (single == null) {
             single = frame.retainedDuplicate();
         } else {
-            gathering = alloc.directBuffer(Math.max(GATHER_INITIAL_BYTES, single.readableBytes() + size));
-            gathering.writeBytes(single);
-            single.release();
-            single = null;
+            startGathering(size);
             gathering.writeBytes(frame, frame.readerIndex(), size);
         }
         return size;
@@ -140,20 +135,29 @@ public final class OutboundWriter {
      */
     int gatherSnapshot(LastValue value) {
         byte[] frame = value.snapshotFrame(protocol, payloadFormats);
-        if (gathering != null && gathering.readableBytes() >= gatherLimit) {
-            writeGathered();
-        }
+        writeGatheredIfFull();
         if (gathering == null) {
-            int held = single != null ? single.readableBytes() : 0;
-            gathering = alloc.directBuffer(Math.max(GATHER_INITIAL_BYTES, held + frame.length));
-            if (single != null) {
-                gathering.writeBytes(single);
-                single.release();
-                single = null;
-            }
+            startGathering(frame.length);
         }
         gathering.writeBytes(frame);
         return frame.length;
+    }
+
+    private void writeGatheredIfFull() {
+        if (gathering != null && gathering.readableBytes() >= gatherLimit) {
+            writeGathered();
+        }
+    }
+
+    /** Starts the gathering buffer, with room for {@code more} bytes, and moves the held single frame into it. */
+    private void startGathering(int more) {
+        int held = single != null ? single.readableBytes() : 0;
+        gathering = alloc.directBuffer(Math.max(GATHER_INITIAL_BYTES, held + more));
+        if (single != null) {
+            gathering.writeBytes(single);
+            single.release();
+            single = null;
+        }
     }
 
     private int gatheredBytes() {

@@ -73,11 +73,16 @@ public final class PendingBudget {
         return total;
     }
 
-    /** Loop {@code loop} counted {@code bytes} pending for its connections (its sweep, on that loop). */
-    void report(int loop, long bytes) {
+    /**
+     * Loop {@code loop} counted {@code bytes} pending for its connections (its sweep, on that loop); returns the
+     * node's total with that count.
+     */
+    long report(int loop, long bytes) {
         perLoop.set(loop, bytes);
-        sinceSweep[loop * PAD] = total();
+        long total = total();
+        sinceSweep[loop * PAD] = total;
         sinceSweep[loop * PAD + 1] = 0;
+        return total;
     }
 
     /**

@@ -74,8 +74,7 @@ public final class PendingBudgetSweep implements Runnable {
                 candidates[count++] = (pending << 20) | i;
             }
         }
-        budget.report(loopIndex, sum);
-        long total = budget.total();
+        long total = budget.report(loopIndex, sum);
         if (total <= budget.limit()) {
             return;
         }

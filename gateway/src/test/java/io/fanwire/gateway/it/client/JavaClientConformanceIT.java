@@ -114,6 +114,13 @@ class JavaClientConformanceIT {
         return closeLater(TestGateway.start(List.of(topic), settings));
     }
 
+    /** A node in a process of its own (one the test can kill or stop), anonymous, with {@code flags} added. */
+    private GatewayProcess nodeProcess(String... flags) throws Exception {
+        List<String> all = new ArrayList<>(List.of("--auth-anonymous", "true"));
+        all.addAll(List.of(flags));
+        return closeLater(GatewayProcess.start(TestKafka.bootstrapServers(), topic, all.toArray(String[]::new)));
+    }
+
     private FanwireClient client(List<URI> urls, Format format, Consumer<FanwireClient.Builder> options) {
         FanwireClient.Builder builder = FanwireClient.builder(urls.stream().map(URI::toString).toList())
                 .format(format);
@@ -217,8 +224,7 @@ class JavaClientConformanceIT {
     @Test
     void aNodeKilledMidStreamIsReplacedByTheOtherWithEveryRecordOnce() throws Exception {
         TestKafka.createTopic(topic, 4);
-        GatewayProcess a = closeLater(GatewayProcess.start(TestKafka.bootstrapServers(), topic,
-                "--auth-anonymous", "true"));
+        GatewayProcess a = nodeProcess();
         Gateway b = gateway(Map.of("history.partition.max.bytes", "2048"));
         a.awaitReady();
         List<URI> nodes = List.of(a.wsUri(), TestGateway.wsUri(b));
@@ -260,8 +266,7 @@ class JavaClientConformanceIT {
     @Test
     void aRollingDrainMovesClientsWithTheGoAwayPositions() throws Exception {
         TestKafka.createTopic(topic, 4);
-        GatewayProcess a = closeLater(GatewayProcess.start(TestKafka.bootstrapServers(), topic,
-                "--auth-anonymous", "true", "--drain-grace-ms", "5000"));
+        GatewayProcess a = nodeProcess("--drain-grace-ms", "5000");
         Gateway b = gateway(Map.of());
         a.awaitReady();
         List<URI> nodes = List.of(a.wsUri(), TestGateway.wsUri(b));
@@ -435,8 +440,7 @@ class JavaClientConformanceIT {
     @Test
     void aNodeThatStopsAnsweringIsReplacedByTheLivenessCheck() throws Exception {
         TestKafka.createTopic(topic, 2);
-        GatewayProcess a = closeLater(GatewayProcess.start(TestKafka.bootstrapServers(), topic,
-                "--auth-anonymous", "true"));
+        GatewayProcess a = nodeProcess();
         Gateway b = gateway(Map.of());
         a.awaitReady();
         List<FanwireException> errors = new CopyOnWriteArrayList<>();
@@ -571,8 +575,7 @@ class JavaClientConformanceIT {
     @Test
     void maxRateRecordsHeldByAKilledNodeComeFromTheOther() throws Exception {
         TestKafka.createTopic(topic, 1);
-        GatewayProcess a = closeLater(GatewayProcess.start(TestKafka.bootstrapServers(), topic,
-                "--auth-anonymous", "true"));
+        GatewayProcess a = nodeProcess();
         Gateway b = gateway(Map.of());
         a.awaitReady();
         LatestValues latest = new LatestValues();
