@@ -24,6 +24,7 @@ public final class GatewayMetrics {
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong subscriptions = new AtomicLong();
     private final LongAdder connectionsTotal = new LongAdder();
+    private final LongAdder compressedConnections = new LongAdder();
     private final LongAdder recordsConsumed = new LongAdder();
     private final LongAdder framesDelivered = new LongAdder();
     private final LongAdder bytesDelivered = new LongAdder();
@@ -64,6 +65,11 @@ public final class GatewayMetrics {
     public void connectionOpened() {
         connections.incrementAndGet();
         connectionsTotal.increment();
+    }
+
+    /** A connection negotiated permessage-deflate at its upgrade. */
+    public void compressionNegotiated() {
+        compressedConnections.increment();
     }
 
     public void connectionClosed() {
@@ -207,6 +213,8 @@ public final class GatewayMetrics {
         gauge(out, "fanwire_connection_capacity", "Most client connections this node holds: ws.max.connections, "
                 + "capped by the file descriptor limit less ws.descriptor.reserve.", connectionCapacity);
         counter(out, "fanwire_connections_total", "WebSocket connections accepted.", connectionsTotal.sum());
+        counter(out, "fanwire_compressed_connections_total", "WebSocket connections that negotiated "
+                + "permessage-deflate (ws.compression).", compressedConnections.sum());
         counter(out, "fanwire_accept_errors_total", "Failed accepts on the WebSocket listener (such as EMFILE: out "
                 + "of file descriptors).", acceptErrors.sum());
         counter(out, "fanwire_records_consumed_total", "Kafka records consumed.", recordsConsumed.sum());

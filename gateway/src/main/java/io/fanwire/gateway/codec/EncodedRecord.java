@@ -10,13 +10,15 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 /**
  * One Kafka record, encoded once for every connection that will receive it: a complete binary WebSocket
  * frame for {@code fanwire.v1.proto}, and, made lazily on first use and then shared, a text frame for
- * {@code fanwire.v1.json}.
+ * {@code fanwire.v1.json}; and, for connections that negotiated permessage-deflate, each of those compressed,
+ * also made on first use and shared ({@link FrameCompression}: one compression per record and subprotocol, however
+ * many connections receive it).
  *
  * <p>Ownership: reference-counted. The ingest thread creates it (count 1), retains it once per event-loop
  * task it hands it to, and releases its own count; each task releases once when done. A connection's writer
  * ({@code session.OutboundWriter}) keeps at most one duplicate of a frame or copies it into a buffer of its
  * own; docs/architecture.md has the whole chain. The frames are freed when the count reaches zero. Read-only
- * after construction, except the lazily made JSON frame, which is published safely across event loops.
+ * after construction, except the lazily made frames, which are published safely across event loops.
  */
 public final class EncodedRecord extends AbstractReferenceCounted {
 
@@ -26,6 +28,9 @@ public final class EncodedRecord extends AbstractReferenceCounted {
     private final ByteBuf protoFrame;
     private final PayloadFormats formats;
     private volatile ByteBuf jsonFrame;
+    /** The compressed frames, or the uncompressed one itself when compressing does not pay; null until asked. */
+    private volatile ByteBuf protoDeflated;
+    private volatile ByteBuf jsonDeflated;
 
     private EncodedRecord(String topic, String key, ServerFrame frame, ByteBuf protoFrame, PayloadFormats formats) {
         this.topic = topic;
@@ -91,6 +96,32 @@ public final class EncodedRecord extends AbstractReferenceCounted {
         return protocol == Subprotocol.PROTO ? protoFrame : jsonFrame(alloc);
     }
 
+    /**
+     * The frame for {@code protocol} as a connection that negotiated permessage-deflate gets it: compressed by
+     * {@code compression} on the first call (by whichever event loop asks first; the others wait for it), or the
+     * uncompressed frame when its payload is below the topic's minimum or does not shrink. The caller must not
+     * release it; write a retained duplicate.
+     */
+    public ByteBuf frame(Subprotocol protocol, FrameCompression compression, ByteBufAllocator alloc) {
+        ByteBuf deflated = protocol == Subprotocol.PROTO ? protoDeflated : jsonDeflated;
+        if (deflated == null) {
+            synchronized (this) {
+                deflated = protocol == Subprotocol.PROTO ? protoDeflated : jsonDeflated;
+                if (deflated == null) {
+                    ByteBuf plain = frame(protocol, alloc);
+                    ByteBuf compressed = compression.compress(topic, plain, alloc);
+                    deflated = compressed != null ? compressed : plain;
+                    if (protocol == Subprotocol.PROTO) {
+                        protoDeflated = deflated;
+                    } else {
+                        jsonDeflated = deflated;
+                    }
+                }
+            }
+        }
+        return deflated;
+    }
+
     private ByteBuf jsonFrame(ByteBufAllocator alloc) {
         ByteBuf json = jsonFrame;
         if (json == null) {
@@ -117,6 +148,15 @@ public final class EncodedRecord extends AbstractReferenceCounted {
         ByteBuf json = jsonFrame;
         if (json != null) {
             json.release();
+        }
+        releaseIfOwn(protoDeflated);
+        releaseIfOwn(jsonDeflated);
+    }
+
+    /** Releases a compressed frame; not the uncompressed frame that stands in for one that did not pay. */
+    private void releaseIfOwn(ByteBuf deflated) {
+        if (deflated != null && deflated != protoFrame && deflated != jsonFrame) {
+            deflated.release();
         }
     }
 

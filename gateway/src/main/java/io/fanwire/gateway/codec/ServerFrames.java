@@ -116,7 +116,7 @@ public final class ServerFrames {
     public static ByteBuf encodeProto(ServerFrame frame, ByteBufAllocator alloc) {
         int size = frame.getSerializedSize();
         ByteBuf buf = alloc.directBuffer(headerLength(size) + size);
-        writeHeader(buf, OPCODE_BINARY, size);
+        writeHeader(buf, FIN | OPCODE_BINARY, size);
         try {
             CodedOutputStream out = CodedOutputStream.newInstance(buf.nioBuffer(buf.writerIndex(), size));
             frame.writeTo(out);
@@ -142,7 +142,7 @@ public final class ServerFrames {
     public static ByteBuf encodeJson(ServerFrame frame, PayloadFormats formats, ByteBufAllocator alloc) {
         byte[] body = json(frame, formats);
         ByteBuf buf = alloc.directBuffer(headerLength(body.length) + body.length);
-        writeHeader(buf, OPCODE_TEXT, body.length);
+        writeHeader(buf, FIN | OPCODE_TEXT, body.length);
         return buf.writeBytes(body);
     }
 
@@ -151,9 +151,7 @@ public final class ServerFrames {
             return json(frame);
         }
         Message message = frame.getMessage();
-        String channel = message.getChannel();
-        int slash = channel.indexOf('/');
-        PayloadFormat format = formats.of(slash < 0 ? channel : channel.substring(0, slash));
+        PayloadFormat format = formats.of(topicOf(message));
         if (format == PayloadFormat.BYTES || message.getPayload().isEmpty()) {
             return json(frame);
         }
@@ -176,6 +174,13 @@ public final class ServerFrames {
         return body;
     }
 
+    /** The topic of a {@code Message}: its channel up to the first slash (topic names have none). */
+    public static String topicOf(Message message) {
+        String channel = message.getChannel();
+        int slash = channel.indexOf('/');
+        return slash < 0 ? channel : channel.substring(0, slash);
+    }
+
     private static byte[] json(ServerFrame frame) {
         try {
             return JSON_PRINTER.print(frame).getBytes(StandardCharsets.UTF_8);
@@ -184,12 +189,14 @@ public final class ServerFrames {
         }
     }
 
-    private static int headerLength(int payloadLength) {
+    /** The length of an unmasked frame header for a payload of {@code payloadLength} bytes. */
+    static int headerLength(int payloadLength) {
         return payloadLength <= 125 ? 2 : payloadLength <= 0xFFFF ? 4 : 10;
     }
 
-    private static void writeHeader(ByteBuf buf, int opcode, int payloadLength) {
-        buf.writeByte(FIN | opcode);
+    /** Writes an unmasked frame header: {@code firstByte} (FIN, RSV bits, opcode), then the payload length. */
+    static void writeHeader(ByteBuf buf, int firstByte, int payloadLength) {
+        buf.writeByte(firstByte);
         if (payloadLength <= 125) {
             buf.writeByte(payloadLength);
         } else if (payloadLength <= 0xFFFF) {

@@ -116,6 +116,22 @@ public final class ConfigKeys {
             "Origins (scheme://host[:port]) whose browser pages may open WebSockets, comma-separated; * allows "
                     + "any. An upgrade with another Origin header gets HTTP 403; requests without one (non-browser "
                     + "clients) are not affected.");
+    public static final ConfigKey WS_COMPRESSION = ConfigKey.of("ws.compression", BOOLEAN, "true",
+            "Negotiate permessage-deflate (RFC 7692) with clients that offer it, always with "
+                    + "server_no_context_takeover: each record frame is then compressed once and the same bytes go "
+                    + "to every such connection. Replies, replayed records and Gaps go uncompressed. false: the "
+                    + "offer is declined and every frame goes as it is.");
+    public static final ConfigKey WS_COMPRESSION_LEVEL = ConfigKey.ranged("ws.compression.level", INT, "6", 1, 9,
+            "zlib level for compressed frames: 1 fastest, 9 smallest. Paid once per record, not per connection.");
+    public static final ConfigKey WS_COMPRESSION_MIN_BYTES = ConfigKey.ranged("ws.compression.min.bytes", INT,
+            "128", 0, Integer.MAX_VALUE,
+            "Frames whose payload is smaller than this go uncompressed to every connection (small frames barely "
+                    + "shrink, and the client still pays to inflate them); a frame that does not shrink goes "
+                    + "uncompressed too. Per topic: ws.compression.topic.min.bytes.");
+    public static final ConfigKey WS_COMPRESSION_TOPIC_MIN_BYTES = ConfigKey.of("ws.compression.topic.min.bytes",
+            STRING, null,
+            "ws.compression.min.bytes for named topics: TOPIC=BYTES,... (e.g. book=0,ticks=100000 to compress "
+                    + "every book frame and no tick frame). Topics not named: ws.compression.min.bytes.");
     public static final ConfigKey WS_CLIENT_FRAMES_PER_SECOND = ConfigKey.ranged("ws.client.frames.per.second",
             INT, "100", 1, Integer.MAX_VALUE,
             "Sustained rate of frames (requests and pings) one connection may send. Frames beyond it and the "
@@ -233,7 +249,8 @@ public final class ConfigKeys {
             SLOW_CONSUMER_POLICY,
             WS_MAX_CONNECTIONS, WS_DESCRIPTOR_RESERVE, WS_MAX_CONNECTIONS_PER_ADDRESS, WS_HANDSHAKE_TIMEOUT_MS,
             WS_PROXY_PROTOCOL,
-            WS_ALLOWED_ORIGINS,
+            WS_ALLOWED_ORIGINS, WS_COMPRESSION, WS_COMPRESSION_LEVEL, WS_COMPRESSION_MIN_BYTES,
+            WS_COMPRESSION_TOPIC_MIN_BYTES,
             WS_CLIENT_FRAMES_PER_SECOND, WS_CLIENT_FRAMES_BURST, IO_THREADS, TRANSPORT, ADMIN_PORT,
             ADMIN_BIND_ADDRESS, ADMIN_TOKEN, TLS_CERT_FILE, TLS_KEY_FILE, ADMIN_TLS, AUTH_ANONYMOUS, AUTH_HS256_SECRET, AUTH_PUBLIC_KEY_FILE,
             AUTH_JWKS_FILE, AUTH_JWKS_RELOAD_MS, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_CLOCK_SKEW_MS, AUTH_RULES,

@@ -2,6 +2,7 @@ package io.fanwire.gateway.config;
 
 import static io.fanwire.gateway.config.ConfigKeys.*;
 
+import io.fanwire.gateway.codec.FrameCompression;
 import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import java.time.Duration;
@@ -52,6 +53,7 @@ public record GatewayConfig(
         List<String> snapshotTopics,
         long snapshotTopicMaxBytes,
         PayloadFormats payloadFormats,
+        FrameCompression compression,
         Duration drainGrace,
         Duration drainReconnectSpread,
         int devKafkaPort,
@@ -88,6 +90,12 @@ public record GatewayConfig(
         for (String topic : payloadFormats.named().keySet()) {
             if (!topics.contains(topic)) {
                 throw new ConfigException("payload.formats: '" + topic + "' is not one of the served topics " + topics);
+            }
+        }
+        for (String topic : compression.topicMinBytes().keySet()) {
+            if (!topics.contains(topic)) {
+                throw new ConfigException("ws.compression.topic.min.bytes: '" + topic
+                        + "' is not one of the served topics " + topics);
             }
         }
         kafka = Map.copyOf(kafka);
@@ -186,6 +194,7 @@ public record GatewayConfig(
                 snapshotTopics,
                 (Long) values.get(SNAPSHOT_TOPIC_MAX_BYTES.name()),
                 parsePayloadFormats(payloadFormats),
+                parseCompression(values),
                 Duration.ofMillis((Long) values.get(DRAIN_GRACE_MS.name())),
                 Duration.ofMillis((Long) values.get(DRAIN_RECONNECT_SPREAD_MS.name())),
                 (Integer) values.get(DEV_KAFKA_PORT.name()),
@@ -233,6 +242,20 @@ public record GatewayConfig(
         }
     }
 
+    private static FrameCompression parseCompression(Map<String, Object> values) {
+        if (!(Boolean) values.get(WS_COMPRESSION.name())) {
+            return FrameCompression.OFF;
+        }
+        try {
+            return FrameCompression.on((Integer) values.get(WS_COMPRESSION_LEVEL.name()),
+                    (Integer) values.get(WS_COMPRESSION_MIN_BYTES.name()),
+                    FrameCompression.parseTopicMinBytes(
+                            (String) values.getOrDefault(WS_COMPRESSION_TOPIC_MIN_BYTES.name(), "")));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(WS_COMPRESSION_TOPIC_MIN_BYTES.name() + ": " + e.getMessage());
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static List<String> listOf(Object value) {
         return (List<String>) value;
@@ -266,7 +289,7 @@ public record GatewayConfig(
                 maxSubscriptions, idleTimeout, pingInterval, writeBufferLowBytes, writeBufferHighBytes,
                 maxPendingBytes, maxPendingBytesTotal, sendBufferBytes, slowConsumerPolicies, ioThreads, transport, adminPort,
                 adminBindAddress, publishEnabled, publishTimeout, metadataRefresh, historyPartitionMaxBytes,
-                catchUpReaders, readCommitted, snapshotTopics, snapshotTopicMaxBytes, payloadFormats, drainGrace, drainReconnectSpread, devKafkaPort,
+                catchUpReaders, readCommitted, snapshotTopics, snapshotTopicMaxBytes, payloadFormats, compression, drainGrace, drainReconnectSpread, devKafkaPort,
                 devFeedRate, devFeedSymbols, k, security, limits);
     }
 

@@ -1,5 +1,6 @@
 package io.fanwire.gateway.history;
 
+import io.fanwire.gateway.codec.FrameCompression;
 import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.codec.Subprotocol;
@@ -28,6 +29,9 @@ public final class LastValue {
     private final int bytes;
     private volatile byte[] protoFrame;
     private volatile byte[] jsonFrame;
+    /** The snapshot frames compressed, or the uncompressed ones when that does not pay; null until asked. */
+    private volatile byte[] protoDeflated;
+    private volatile byte[] jsonDeflated;
 
     LastValue(long offset, String key, ServerFrame message, int bytes) {
         this.offset = offset;
@@ -66,6 +70,26 @@ public final class LastValue {
                 protoFrame = frame;
             } else {
                 jsonFrame = frame;
+            }
+        }
+        return frame;
+    }
+
+    /**
+     * The value's snapshot frame for {@code protocol} as a connection that negotiated permessage-deflate gets
+     * it: compressed once by {@code compression}, then shared, or the uncompressed frame when compressing does
+     * not pay. The caller must not modify the array.
+     */
+    public byte[] snapshotFrame(Subprotocol protocol, PayloadFormats formats, FrameCompression compression) {
+        byte[] frame = protocol == Subprotocol.PROTO ? protoDeflated : jsonDeflated;
+        if (frame == null) {
+            byte[] plain = snapshotFrame(protocol, formats);
+            byte[] compressed = compression.compress(ServerFrames.topicOf(message.getMessage()), plain);
+            frame = compressed != null ? compressed : plain;
+            if (protocol == Subprotocol.PROTO) {
+                protoDeflated = frame;
+            } else {
+                jsonDeflated = frame;
             }
         }
         return frame;

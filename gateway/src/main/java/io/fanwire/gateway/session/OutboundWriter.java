@@ -1,6 +1,7 @@
 package io.fanwire.gateway.session;
 
 import io.fanwire.gateway.codec.EncodedRecord;
+import io.fanwire.gateway.codec.FrameCompression;
 import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.codec.Subprotocol;
@@ -50,6 +51,8 @@ public final class OutboundWriter {
     private final ByteBufAllocator alloc;
     private final Subprotocol protocol;
     private final PayloadFormats payloadFormats;
+    /** permessage-deflate, when this connection negotiated it; else null. */
+    private final FrameCompression compression;
     private final long maxPendingBytes;
     /** Gathered bytes past which they are handed to the channel before the drain ends. */
     private final int gatherLimit;
@@ -62,15 +65,19 @@ public final class OutboundWriter {
      * @param frameOut        the context whose next outbound handler is below the WebSocket frame encoder
      * @param outbound        the channel's outbound buffer, read once by the transport
      * @param payloadFormats  how JSON frames encoded here carry record values
+     * @param compression     the node's permessage-deflate settings when this connection negotiated the
+     *                        extension, else null: record and snapshot frames then go as their shared compressed
+     *                        form; frames encoded for this connection alone (replays, gaps) go uncompressed
      * @param maxPendingBytes {@code ws.max.pending.bytes}: the most a connection may have queued
      */
     public OutboundWriter(ChannelHandlerContext frameOut, ChannelOutboundBuffer outbound, Subprotocol protocol,
-                          PayloadFormats payloadFormats, long maxPendingBytes) {
+                          PayloadFormats payloadFormats, FrameCompression compression, long maxPendingBytes) {
         this.frameOut = frameOut;
         this.outbound = outbound;
         this.alloc = frameOut.alloc();
         this.protocol = protocol;
         this.payloadFormats = payloadFormats;
+        this.compression = compression;
         this.maxPendingBytes = maxPendingBytes;
         this.gatherLimit = Math.max(GATHER_INITIAL_BYTES,
                 Math.min(GATHER_MAX_BYTES, frameOut.channel().config().getWriteBufferHighWaterMark() / 2));
@@ -112,7 +119,8 @@ public final class OutboundWriter {
      */
     int gather(EncodedRecord record) {
         writeGatheredIfFull();
-        ByteBuf frame = record.frame(protocol, alloc);
+        ByteBuf frame = compression == null ? record.frame(protocol, alloc)
+                : record.frame(protocol, compression, alloc);
         int size = frame.readableBytes();
         if (outbound.totalPendingWriteBytes() + gatheredBytes() + size > maxPendingBytes) {
             return OVER_BOUND;
@@ -134,7 +142,8 @@ public final class OutboundWriter {
      * {@code ws.max.pending.bytes}: the snapshot writes only while the channel is writable.
      */
     int gatherSnapshot(LastValue value) {
-        byte[] frame = value.snapshotFrame(protocol, payloadFormats);
+        byte[] frame = compression == null ? value.snapshotFrame(protocol, payloadFormats)
+                : value.snapshotFrame(protocol, payloadFormats, compression);
         writeGatheredIfFull();
         if (gathering == null) {
             startGathering(frame.length);
@@ -182,7 +191,10 @@ public final class OutboundWriter {
 
     /**
      * Encodes {@code frame} for this connection alone and writes it, after what is gathered, without flushing:
-     * a replayed record, a {@code Gap}. The channel releases the buffer.
+     * a replayed record, a {@code Gap}. The channel releases the buffer. Never compressed: compressing here would
+     * cost once per connection, which is the cost permessage-deflate here is built to avoid, and on a resume,
+     * when many connections replay at once, the CPU matters more than the bytes (RFC 7692 lets each message
+     * choose).
      */
     void writeFrame(ServerFrame frame) {
         writeGathered();

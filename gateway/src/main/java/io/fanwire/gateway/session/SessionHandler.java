@@ -13,6 +13,7 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
@@ -47,6 +48,8 @@ import org.slf4j.LoggerFactory;
 public final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
+    /** How Netty's inflater says a message inflated past its limit (its {@code DecompressionException}). */
+    private static final String INFLATED_TOO_BIG = "Decompression buffer has reached maximum size";
 
     /** Fire this user event down a connection's pipeline to close it with status 1001 (going away). */
     public static final Object SHUTDOWN = new Object() {
@@ -287,6 +290,20 @@ public final class SessionHandler extends ChannelInboundHandlerAdapter {
             services.metrics().limitExceeded(Limit.FRAME_SIZE);
             discardFragments();
             session.close(WebSocketCloseStatus.MESSAGE_TOO_BIG, "message larger than the limit");
+            return;
+        }
+        if (cause instanceof DecompressionException) {
+            // permessage-deflate's inflater (transport.PermessageDeflate): the message inflated past
+            // ws.max.frame.bytes, or is not DEFLATE data. Netty tells the two apart by its message only.
+            boolean tooBig = String.valueOf(cause.getMessage()).startsWith(INFLATED_TOO_BIG);
+            if (tooBig) {
+                services.metrics().limitExceeded(Limit.FRAME_SIZE);
+            }
+            discardFragments();
+            log.debug("closing {} from {}: {}", ctx.channel().id(), client, cause.toString());
+            session.close(tooBig ? WebSocketCloseStatus.MESSAGE_TOO_BIG : WebSocketCloseStatus.INVALID_PAYLOAD_DATA,
+                    tooBig ? "message larger than the limit once inflated" : "a compressed message that does not "
+                            + "inflate");
             return;
         }
         if (cause instanceof CorruptedWebSocketFrameException corrupted

@@ -62,6 +62,8 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
     static final String AGGREGATOR = "aggregator";
     static final String REQUEST = "request";
     static final String SESSION = "session";
+    /** Inflates the client's compressed messages; only on a connection that negotiated permessage-deflate. */
+    static final String INFLATE = "inflate";
 
     /** Largest HTTP request (an upgrade or a page request) accepted before the upgrade. */
     private static final int MAX_HTTP_REQUEST_BYTES = 16 * 1024;

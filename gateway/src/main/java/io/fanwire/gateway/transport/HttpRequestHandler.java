@@ -18,6 +18,8 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -26,6 +28,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
@@ -164,34 +167,48 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
                     + Subprotocol.JSON.wireName() + "\n");
             return;
         }
+        PermessageDeflate.Accepted deflate =
+                settings.deflate().accept(request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS));
         WebSocketServerHandshakerFactory factory = new WebSocketServerHandshakerFactory(
                 "ws://" + request.headers().get(HttpHeaderNames.HOST, "localhost") + settings.path(),
-                Subprotocol.SUPPORTED, settings.decoderConfig());
+                Subprotocol.SUPPORTED, deflate != null ? settings.deflate().decoderConfig() : settings.decoderConfig());
         WebSocketServerHandshaker handshaker = factory.newHandshaker(request);
         if (handshaker == null) {
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
             return;
         }
         ChannelPipeline pipeline = ctx.pipeline();
-        handshaker.handshake(ctx.channel(), request).addListener((ChannelFutureListener) future -> {
+        HttpHeaders responseHeaders = deflate == null ? null
+                : new DefaultHttpHeaders().set(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS, deflate.responseHeader());
+        handshaker.handshake(ctx.channel(), request, responseHeaders, ctx.channel().newPromise())
+                .addListener((ChannelFutureListener) future -> {
             if (future.isSuccess()) {
                 connections.add(future.channel());
             } else {
                 future.channel().close();
             }
         });
+        ChannelHandlerContext frameDecoder = pipeline.context(WebSocketFrameDecoder.class);
+        if (frameDecoder == null) {
+            throw new IllegalStateException("the WebSocket handshake added no frame decoder to the pipeline");
+        }
+        if (deflate != null) {
+            pipeline.addAfter(frameDecoder.name(), GatewayChannelInitializer.INFLATE, deflate.decoder());
+            services.metrics().compressionNegotiated();
+        }
         // Removing this handler stops the handshake clock; keepalive and idle timeout are the loop's
         // IdleSweep's job from now on.
         pipeline.addAfter(GatewayChannelInitializer.REQUEST, GatewayChannelInitializer.SESSION,
                 new SessionHandler(protocol, services, principal, ClientAddress.of(ctx.channel()),
-                        recordWriter(ctx, protocol)));
+                        recordWriter(ctx, protocol, deflate != null)));
         List<WebSocketFrame> frames = early;
         early = null;
-        if (frames != null) {
-            frames.forEach(ctx::fireChannelRead);
-            ctx.fireChannelReadComplete();
-        }
         pipeline.remove(this);
+        if (frames != null) {
+            // From the frame decoder on: through the inflater, when there is one, to the session.
+            frames.forEach(frameDecoder::fireChannelRead);
+            frameDecoder.fireChannelReadComplete();
+        }
     }
 
     /**
@@ -199,13 +216,14 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
      * from the encoder's context, so that they start below the encoder that the handshaker has just added, and
      * reads the channel's outbound buffer once, here, where the transport's internals are known.
      */
-    private OutboundWriter recordWriter(ChannelHandlerContext ctx, Subprotocol protocol) {
+    private OutboundWriter recordWriter(ChannelHandlerContext ctx, Subprotocol protocol, boolean deflate) {
         ChannelHandlerContext encoder = ctx.pipeline().context(WebSocketFrameEncoder.class);
         if (encoder == null) {
             throw new IllegalStateException("the WebSocket handshake added no frame encoder to the pipeline");
         }
         return new OutboundWriter(encoder, ctx.channel().unsafe().outboundBuffer(), protocol,
-                services.settings().payloadFormats(), services.settings().maxPendingBytes());
+                services.settings().payloadFormats(), deflate ? settings.deflate().compression() : null,
+                services.settings().maxPendingBytes());
     }
 
     /** 401 with a {@code WWW-Authenticate} challenge (RFC 6750 §3); no WebSocket. */

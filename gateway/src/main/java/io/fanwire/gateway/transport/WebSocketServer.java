@@ -1,5 +1,6 @@
 package io.fanwire.gateway.transport;
 
+import io.fanwire.gateway.codec.FrameCompression;
 import io.fanwire.gateway.config.GatewayConfig;
 import io.fanwire.gateway.session.SessionHandler;
 import io.fanwire.gateway.session.SessionServices;
@@ -42,16 +43,17 @@ public final class WebSocketServer implements AutoCloseable {
      *
      * @param tls the TLS context (wss://), or null for plain TCP
      * @param proxyProtocol whether every connection starts with a PROXY protocol header ({@code ws.proxy.protocol})
+     * @param compression permessage-deflate for the connections that offer it ({@code ws.compression})
      */
     public record Settings(String bindAddress, int port, String path, int maxFrameBytes,
                            int writeBufferLowBytes, int writeBufferHighBytes, int sendBufferBytes, SslContext tls,
-                           boolean proxyProtocol) {
+                           boolean proxyProtocol, FrameCompression compression) {
 
         /** The listener's part of {@code config}; {@code tls} null for plain connections. */
         public static Settings from(GatewayConfig config, SslContext tls) {
             return new Settings(config.bindAddress(), config.port(), config.wsPath(), config.maxFrameBytes(),
                     config.writeBufferLowBytes(), config.writeBufferHighBytes(), config.sendBufferBytes(), tls,
-                    config.proxyProtocol());
+                    config.proxyProtocol(), config.compression());
         }
     }
 
@@ -75,7 +77,8 @@ public final class WebSocketServer implements AutoCloseable {
                 .withUTF8Validator(false)
                 .build();
         WebSocketSettings wsSettings = new WebSocketSettings(settings.path(), decoderConfig,
-                services.limits().handshakeTimeout(), WebAssets.load(), settings.proxyProtocol());
+                services.limits().handshakeTimeout(), WebAssets.load(), settings.proxyProtocol(),
+                new PermessageDeflate(settings.compression(), decoderConfig));
         ChannelGroup connections = new DefaultChannelGroup("websockets", GlobalEventExecutor.INSTANCE);
         int maxConnections = DescriptorBudget.connectionCap(services.limits().maxConnections(),
                 DescriptorBudget.processLimit(), services.limits().descriptorReserve());

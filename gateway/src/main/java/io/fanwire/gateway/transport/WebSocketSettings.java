@@ -10,7 +10,8 @@ import java.time.Duration;
  * @param handshakeTimeout how long a connection may take to send its HTTP request
  * @param assets the demo page and the browser client, by path
  * @param proxyProtocol whether every connection starts with a PROXY protocol header ({@code ws.proxy.protocol})
+ * @param deflate the permessage-deflate negotiation ({@code ws.compression})
  */
 record WebSocketSettings(String path, WebSocketDecoderConfig decoderConfig, Duration handshakeTimeout,
-                         WebAssets assets, boolean proxyProtocol) {
+                         WebAssets assets, boolean proxyProtocol, PermessageDeflate deflate) {
 }

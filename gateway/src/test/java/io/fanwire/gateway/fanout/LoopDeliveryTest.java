@@ -81,7 +81,7 @@ class LoopDeliveryTest {
         ContextCapture capture = new ContextCapture();
         channel.pipeline().addLast(capture);
         OutboundWriter out = new OutboundWriter(channel.pipeline().context(WebSocketFrameEncoder.class),
-                channel.unsafe().outboundBuffer(), Subprotocol.PROTO, PayloadFormats.none(), 16L << 20);
+                channel.unsafe().outboundBuffer(), Subprotocol.PROTO, PayloadFormats.none(), null, 16L << 20);
         Session session = new Session(capture.ctx, out, Subprotocol.PROTO, 0, services);
         for (String name : channelNames) {
             table.add(session, ChannelName.parse(name, 256));

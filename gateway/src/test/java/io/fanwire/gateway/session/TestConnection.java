@@ -146,7 +146,7 @@ final class TestConnection implements AutoCloseable {
         channel.pipeline().addLast(new WebSocket13FrameEncoder(false));
         ChannelHandlerContext encoder = channel.pipeline().context(WebSocketFrameEncoder.class);
         OutboundWriter out = new OutboundWriter(encoder, channel.unsafe().outboundBuffer(), Subprotocol.PROTO,
-                PayloadFormats.none(), settings.maxPendingBytes);
+                PayloadFormats.none(), null, settings.maxPendingBytes);
         handler = new SessionHandler(Subprotocol.PROTO, services, Principal.ANONYMOUS, null, out);
         channel.pipeline().addLast(handler);
         delivery = new LoopDelivery(channel.eventLoop(), 0, subscriptions.table(0), history, metrics);

@@ -11,7 +11,11 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
 
 /**
  * A WebSocket client written at the byte level over a plain socket, for the cases a well-behaved client
@@ -23,6 +27,8 @@ public final class RawWebSocket implements AutoCloseable {
     private final OutputStream out;
     private final InputStream in;
     private int closeStatus = -1;
+    /** The upgrade response's {@code Sec-WebSocket-Extensions}, or null. */
+    private String extensions;
 
     private RawWebSocket(Socket socket) throws IOException {
         this.socket = socket;
@@ -62,6 +68,30 @@ public final class RawWebSocket implements AutoCloseable {
         ws.out.flush();
         ws.expectSwitchingProtocols();
         return ws;
+    }
+
+    /**
+     * Connects and upgrades with {@code subprotocol}, offering {@code extensions} as the
+     * {@code Sec-WebSocket-Extensions} request header (e.g. {@code permessage-deflate}); what the server accepted
+     * is {@link #extensions()}.
+     */
+    public static RawWebSocket connectOffering(int port, String subprotocol, String extensions) throws IOException {
+        Socket socket = new Socket();
+        socket.setSoTimeout((int) WsTestClient.WAIT.toMillis());
+        socket.connect(new InetSocketAddress("127.0.0.1", port), (int) WsTestClient.WAIT.toMillis());
+        RawWebSocket ws = new RawWebSocket(socket);
+        String request = new String(upgradeRequest(subprotocol, null), StandardCharsets.US_ASCII);
+        request = request.substring(0, request.length() - 2)
+                + "Sec-WebSocket-Extensions: " + extensions + "\r\n\r\n";
+        ws.out.write(request.getBytes(StandardCharsets.US_ASCII));
+        ws.out.flush();
+        ws.expectSwitchingProtocols();
+        return ws;
+    }
+
+    /** The {@code Sec-WebSocket-Extensions} header of the server's {@code 101}, or null when it had none. */
+    public String extensions() {
+        return extensions;
     }
 
     /**
@@ -122,6 +152,11 @@ public final class RawWebSocket implements AutoCloseable {
             socket.close();
             throw new IOException("upgrade refused: " + head);
         }
+        for (String line : head.split("\r\n")) {
+            if (line.regionMatches(true, 0, "Sec-WebSocket-Extensions:", 0, 25)) {
+                extensions = line.substring(25).trim();
+            }
+        }
     }
 
     private String readHttpHead() throws IOException {
@@ -143,8 +178,39 @@ public final class RawWebSocket implements AutoCloseable {
         sendFrame(0x1, text.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** A server frame: its opcode and payload. */
-    public record Frame(int opcode, byte[] payload) {
+    /**
+     * A server frame: its opcode, its payload as it came (compressed when {@code compressed}, RSV1 set: RFC 7692),
+     * and whether it was compressed.
+     */
+    public record Frame(int opcode, byte[] payload, boolean compressed) {
+
+        /** This frame with its payload inflated, if it was compressed (RFC 7692 §7.2.2); else itself. */
+        public Frame inflated() throws IOException {
+            if (!compressed) {
+                return this;
+            }
+            Inflater inflater = new Inflater(true);
+            try {
+                byte[] input = Arrays.copyOf(payload, payload.length + 4);
+                input[payload.length + 2] = (byte) 0xFF;
+                input[payload.length + 3] = (byte) 0xFF;
+                inflater.setInput(input);
+                ByteArrayOutputStream out = new ByteArrayOutputStream(payload.length * 4);
+                byte[] chunk = new byte[8192];
+                for (int n; (n = inflater.inflate(chunk)) > 0 || !inflater.needsInput(); ) {
+                    if (n == 0 && (inflater.finished() || inflater.needsDictionary())) {
+                        throw new IOException("not a permessage-deflate payload");
+                    }
+                    out.write(chunk, 0, n);
+                }
+                return new Frame(opcode, out.toByteArray(), false);
+            } catch (DataFormatException e) {
+                throw new IOException("a compressed frame that does not inflate", e);
+            } finally {
+                inflater.end();
+            }
+        }
+
         /** The close status of a Close frame. */
         public int closeStatus() {
             return ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
@@ -152,6 +218,9 @@ public final class RawWebSocket implements AutoCloseable {
 
         /** A text frame parsed as {@code fanwire.v1.json}, a binary one as protobuf; null for other opcodes. */
         public ServerFrame serverFrame() throws IOException {
+            if (compressed) {
+                return inflated().serverFrame();
+            }
             if (opcode == 0x1) {
                 ServerFrame.Builder builder = ServerFrame.newBuilder();
                 JsonFormat.parser().merge(new String(payload, StandardCharsets.UTF_8), builder);
@@ -178,7 +247,7 @@ public final class RawWebSocket implements AutoCloseable {
             }
         }
         byte[] payload = in.readNBytes((int) length);
-        return new Frame(b0 & 0x0F, payload);
+        return new Frame(b0 & 0x0F, payload, (b0 & 0x40) != 0);
     }
 
     /**
@@ -221,6 +290,24 @@ public final class RawWebSocket implements AutoCloseable {
      */
     public void sendFragment(int opcode, byte[] payload, boolean fin) throws IOException {
         writeFrame(fin, opcode, payload, true);
+    }
+
+    /**
+     * Sends one masked, final frame with {@code opcode} whose payload is {@code payload} compressed as RFC 7692
+     * §7.2.1 says (raw DEFLATE, sync flush, the trailing {@code 00 00 ff ff} removed), RSV1 set.
+     */
+    public void sendCompressed(int opcode, byte[] payload) throws IOException {
+        Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+        try {
+            deflater.setInput(payload);
+            byte[] buffer = new byte[payload.length + 1024];
+            int n = deflater.deflate(buffer, 0, buffer.length, Deflater.SYNC_FLUSH);
+            byte[] frame = frame(true, opcode, Arrays.copyOf(buffer, n - 4), true);
+            frame[0] |= 0x40;
+            sendRaw(frame);
+        } finally {
+            deflater.end();
+        }
     }
 
     /** Sends {@code bytes} as they are: for frames no well-behaved client would build. */

@@ -16,6 +16,7 @@ import io.fanwire.gateway.codec.BadFrameException;
 import io.fanwire.gateway.codec.ClientFrameDecoder;
 import io.fanwire.gateway.codec.Subprotocol;
 import io.fanwire.gateway.config.ClientLimits;
+import io.fanwire.gateway.codec.FrameCompression;
 import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.config.ConfigKeys;
 import io.fanwire.gateway.history.LastValues;
@@ -213,7 +214,8 @@ class ClientInputFuzzTest {
         channel.pipeline().addLast(GatewayChannelInitializer.AGGREGATOR, new HttpObjectAggregator(16 * 1024));
         channel.pipeline().addLast(GatewayChannelInitializer.REQUEST,
                 new HttpRequestHandler(new WebSocketSettings("/ws", DECODER, Duration.ofSeconds(10),
-                        new WebAssets(Map.of()), false), services, CONNECTIONS));
+                        new WebAssets(Map.of()), false, new PermessageDeflate(FrameCompression.on(6, 0, Map.of()),
+                        DECODER)), services, CONNECTIONS));
         int warningsBefore = WARNINGS.size();
         try {
             int head = indexOf(input, "\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
