@@ -172,7 +172,7 @@ public class FanoutBenchmark {
             }
             // The pipeline has no WebSocket encoder: record frames are written from where the session stands.
             OutboundWriter out = new OutboundWriter(capture.context(), embedded[i].unsafe().outboundBuffer(),
-                    Subprotocol.PROTO, PayloadFormats.none(), Long.MAX_VALUE);
+                    Subprotocol.PROTO, PayloadFormats.none(), null, Long.MAX_VALUE);
             table.add(new Session(capture.context(), out, Subprotocol.PROTO, 0, services), wholeTopic);
         }
 
