@@ -16,16 +16,21 @@ function config() {
   const port = Number.parseInt(process.env.PORT ?? '', 10);
   const bootstrap = (process.env.KAFKA_BOOTSTRAP ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const topics = (process.env.TOPICS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  // permessage-deflate, negotiated when a client offers it (RFC 7692); off unless COMPRESSION=on.
+  const compression = (process.env.COMPRESSION ?? 'off') === 'on';
+  const compressionMinBytes = Number.parseInt(process.env.COMPRESSION_MIN_BYTES ?? '0', 10);
   const problems = [];
   if (!(port > 0 && port < 65536)) problems.push('PORT must be a TCP port number');
   if (bootstrap.length === 0) problems.push('KAFKA_BOOTSTRAP must be host:port[,host:port...]');
   if (topics.length === 0) problems.push('TOPICS must be a comma-separated list of topics');
+  if (!['on', 'off', undefined].includes(process.env.COMPRESSION)) problems.push('COMPRESSION must be on or off');
+  if (!(compressionMinBytes >= 0)) problems.push('COMPRESSION_MIN_BYTES must be a number of bytes');
   if (problems.length > 0) {
     console.error(`usage: PORT=8080 KAFKA_BOOTSTRAP=127.0.0.1:9092 TOPICS=quotes,trades node ${process.argv[1]}`);
     for (const p of problems) console.error(`  ${p}`);
     process.exit(2);
   }
-  return { port, bootstrap, topics };
+  return { port, bootstrap, topics, compression, compressionMinBytes };
 }
 
 /** The subprotocol to answer with, or null: fanwire.v1.proto if the client offered it. */

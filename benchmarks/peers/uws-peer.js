@@ -43,7 +43,9 @@ const sockets = new Set();
 let listenSocket = null;
 
 const app = uws.App().ws(WS_PATH, {
-  compression: uws.DISABLED,
+  // COMPRESSION=on: one compressor shared by all sockets, no context kept between messages, so uWS
+  // answers a client's offer with server_no_context_takeover. COMPRESSION_MIN_BYTES does not apply.
+  compression: cfg.compression ? uws.SHARED_COMPRESSOR : uws.DISABLED,
   maxPayloadLength: MAX_FRAME_BYTES, // Fanwire ws.max.frame.bytes
   idleTimeout: 60, // seconds; Fanwire ws.idle.timeout.ms=60000
   sendPingsAutomatically: true,
@@ -96,7 +98,7 @@ app.listen(cfg.port, (token) => {
 
 // One frame per record, published to "TOPIC/KEY" and to "TOPIC"; uWS copies it into its topic
 // tree and writes it to every subscriber of that topic.
-const publish = (channel, frame) => { app.publish(channel, frame, true); };
+const publish = (channel, frame) => { app.publish(channel, frame, true, cfg.compression); };
 
 let consumer = null;
 startConsumer(cfg, publish, 'uws').then(({ consumer: c, ready }) => {

@@ -42,7 +42,8 @@ function forget(ws) {
   subscriptions.delete(ws);
 }
 
-const SEND_OPTIONS = { binary: true };
+// compress: ignored by ws for a socket that did not negotiate permessage-deflate.
+const SEND_OPTIONS = { binary: true, compress: cfg.compression };
 
 // One frame per record, published to "TOPIC/KEY" and to "TOPIC": the same Buffer is sent to
 // every subscriber (ws writes it without copying; it adds a 2–4 byte header per send).
@@ -70,7 +71,12 @@ server.on('clientError', (err, socket) => { socket.destroy(); });
 const wss = new WebSocketServer({
   noServer: true,
   maxPayload: MAX_FRAME_BYTES, // Fanwire ws.max.frame.bytes
-  perMessageDeflate: false,
+  // COMPRESSION=on: permessage-deflate when the client offers it, each message compressed on its own
+  // (server_no_context_takeover), for each socket separately, as ws does; messages below
+  // COMPRESSION_MIN_BYTES go uncompressed.
+  perMessageDeflate: cfg.compression
+    ? { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: cfg.compressionMinBytes }
+    : false,
   handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
 });
 

@@ -1,6 +1,7 @@
 package io.fanwire.benchmarks.e2e;
 
 import io.fanwire.broker.EmbeddedKafkaBroker;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,32 +24,49 @@ import org.HdrHistogram.Histogram;
  * <p>Scenarios: {@code firehose} (every client subscribed to one 8-partition topic, 100-byte payloads, at
  * about {@code --deliveries} deliveries per second), {@code market} (1,000 keys, each client subscribed to
  * 20 keys of Zipf(1) popularity, keys updated uniformly), {@code idle} (memory per idle subscribed
- * connection, the slope from 1,000 to 19,000 connections after a full GC) and {@code maxrate} (the highest
- * delivery rate with p99 under 50 ms and nothing falling behind, at the largest client count).
+ * connection, the slope from 1,000 to 19,000 connections after a full GC), {@code maxrate} (the highest
+ * delivery rate with p99 under 50 ms and nothing falling behind, at the largest client count),
+ * {@code takeover} (a fresh server taking over the clients of a node that died: {@link TakeoverScenario}) and
+ * {@code compression} (JSON quotes with and without permessage-deflate: {@link CompressionScenario}).
+ * {@code --floor true} runs a bare Kafka consumer beside the server in the firehose and market windows
+ * ({@link KafkaFloor}).
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar io.fanwire.benchmarks.e2e.BenchmarkRunner
- * [--targets fanwire,uws,ws] [--scenarios firehose,market,idle,maxrate] [--clients 1000,10000,19000]
- * [--runs 3] [--warmup-s 10] [--measure-s 10] [--deliveries 1000000] [--idle-runs 1] [--syscalls true] [--quick]}. Run from
- * the repository root after {@code ./mvnw -B -q -DskipTests package}; peers need {@code npm ci} in benchmarks/peers.
+ * [--targets fanwire,uws,ws] [--scenarios firehose,market,idle,maxrate,takeover,compression]
+ * [--clients 1000,10000,19000] [--runs 3] [--warmup-s 10] [--measure-s 10] [--deliveries 1000000] [--idle-runs 1]
+ * [--syscalls true] [--floor true] [--fanwire-java PATH] [--fanwire-jvm-opts "..."] [takeover and compression
+ * options: see their classes] [--quick]}. Run from the repository root after
+ * {@code ./mvnw -B -q -DskipTests package}; peers need {@code npm ci} in benchmarks/peers.
+ *
+ * <p>The runner's main thread drives everything; the producer, the floor consumer and the readers of the
+ * children's output have threads of their own.
  */
 public final class BenchmarkRunner {
 
-    private static final int PAYLOAD_BYTES = 100;
+    static final int PAYLOAD_BYTES = 100;
     private static final int PARTITIONS = 8;
-    private static final int FIREHOSE_KEYS = 64;
+    static final int FIREHOSE_KEYS = 64;
     private static final int MARKET_KEYS = 1_000;
     private static final int MARKET_KEYS_PER_CLIENT = 20;
 
-    private final Path repo;
-    private final Map<String, String> opts;
-    private final EmbeddedKafkaBroker broker;
+    final Path repo;
+    final Map<String, String> opts;
+    final EmbeddedKafkaBroker broker;
     private final int runs;
     private final Duration warmup;
     private final Duration measure;
     private final double deliveries;
     /** Whether to count the server's syscalls in each window with perf ({@code --syscalls true}). */
     private final boolean countSyscalls;
+    /** Whether to run {@link KafkaFloor} beside the server in firehose and market windows ({@code --floor true}). */
+    private final boolean floor;
+    /** The JVM and options that run Fanwire; scenarios add their own flags and environment. */
+    final TargetSettings settings;
+    /** How Fanwire ran, recorded with each of its results and in the table's header. */
+    private final Map<String, String> fanwireNotes;
     private final List<RunResult> results = new ArrayList<>();
+    /** Runs that could not be measured, with why; listed under the tables. */
+    private final List<String> failures = new ArrayList<>();
     private int topicSequence;
 
     private BenchmarkRunner(Path repo, Map<String, String> opts, EmbeddedKafkaBroker broker) {
@@ -60,6 +78,13 @@ public final class BenchmarkRunner {
         this.measure = Duration.ofSeconds(Long.parseLong(opts.getOrDefault("measure-s", "10")));
         this.countSyscalls = Boolean.parseBoolean(opts.getOrDefault("syscalls", "false"));
         this.deliveries = Double.parseDouble(opts.getOrDefault("deliveries", "1000000"));
+        this.floor = Boolean.parseBoolean(opts.getOrDefault("floor", "false"));
+        // fanwire.jvm.extra: the older way to pass extra options (profiling runs); --fanwire-jvm-opts wins.
+        this.settings = TargetSettings.of(opts.getOrDefault("fanwire-java", "java"),
+                opts.getOrDefault("fanwire-jvm-opts", System.getProperty("fanwire.jvm.extra", "")));
+        this.fanwireNotes = Map.of("fanwire_java", settings.fanwireJava(),
+                "fanwire_java_version", javaVersion(settings.fanwireJava()),
+                "fanwire_jvm_opts", String.join(" ", settings.fanwireJvmOptions()));
     }
 
     public static void main(String[] args) throws Exception {
@@ -111,13 +136,31 @@ public final class BenchmarkRunner {
                         }
                     }
                     case "maxrate" -> results.add(maxRate(target, clientCounts.get(clientCounts.size() - 1)));
+                    case "takeover" -> {
+                        int clients = Integer.parseInt(opts.getOrDefault("takeover-clients",
+                                Integer.toString(clientCounts.get(clientCounts.size() - 1))));
+                        for (int run = 1; run <= runs; run++) {
+                            results.add(new TakeoverScenario(this).run(target, clients, run));
+                        }
+                    }
+                    case "compression" -> {
+                        for (int run = 1; run <= runs; run++) {
+                            results.addAll(new CompressionScenario(this).run(target, run));
+                        }
+                    }
                     default -> throw new IllegalArgumentException("unknown scenario " + scenario);
                 }
             }
         }
     }
 
-    private String newTopic(String scenario) throws InterruptedException {
+    /** Notes a run that could not be measured; it is listed under the tables. */
+    void failed(String what) {
+        failures.add(what);
+        log("FAILED: %s", what);
+    }
+
+    String newTopic(String scenario) throws InterruptedException {
         String topic = "bench-" + scenario + "-" + ProcessHandle.current().pid() + "-" + (++topicSequence);
         broker.createTopic(topic, PARTITIONS);
         return topic;
@@ -150,11 +193,12 @@ public final class BenchmarkRunner {
         long[] subscribersPerKey = subscribersPerKey(subscriptions, clients, keys);
         double meanFanout = Arrays.stream(subscribersPerKey).average().orElse(0);
         log("%s %s clients=%d run=%d: starting", scenario, kind.label, clients, run);
-        try (Target target = Target.start(kind, repo, broker.bootstrapServers(), topic, 2);
+        try (Target target = Target.start(kind, repo, broker.bootstrapServers(), topic, 2, settings);
+             KafkaFloor kafkaFloor = floor ? new KafkaFloor(broker.bootstrapServers(), topic) : null;
              Swarm swarm = Swarm.start(repo, target.port, clients, subscriptions);
              RateProducer producer = new RateProducer(broker.bootstrapServers(), topic, keys, PAYLOAD_BYTES)) {
             producer.start(wanted / meanFanout);
-            Window window = measure(target, swarm, producer, subscribersPerKey);
+            Window window = measure(target, swarm, producer, subscribersPerKey, kafkaFloor);
             RunResult result = new RunResult(scenario, kind.label, clients, run, window.values(target));
             log("%s %s clients=%d run=%d: %s", scenario, kind.label, clients, run, result.json());
             if (!target.problems().isEmpty()) {
@@ -169,9 +213,9 @@ public final class BenchmarkRunner {
         }
     }
 
-    /** What one measurement window saw. */
-    private record Window(double seconds, double offered, Swarm.Report report, long targetCpu, long swarmCpu,
-                          Map<String, Double> metrics, long rss, Map<String, Long> syscalls) {
+    /** What one measurement window saw; {@code floor} is null when no {@link KafkaFloor} ran. */
+    record Window(double seconds, double offered, Swarm.Report report, long targetCpu, long swarmCpu,
+                  Map<String, Double> metrics, long rss, Map<String, Long> syscalls, Histogram floor) {
 
         Map<String, Double> values(Target target) {
             Map<String, Double> v = new LinkedHashMap<>();
@@ -184,6 +228,10 @@ public final class BenchmarkRunner {
             Histogram h = report.latencyMicros();
             v.put("p50_ms", h.getValueAtPercentile(50) / 1000.0);
             v.put("p99_ms", h.getValueAtPercentile(99) / 1000.0);
+            if (floor != null) {
+                v.put("floor_p50_ms", floor.getValueAtPercentile(50) / 1000.0);
+                v.put("floor_p99_ms", floor.getValueAtPercentile(99) / 1000.0);
+            }
             v.put("p999_ms", h.getValueAtPercentile(99.9) / 1000.0);
             v.put("max_ms", h.getMaxValue() / 1000.0);
             v.put("backlog_frames", Math.max(0, offered - delivered));
@@ -206,10 +254,14 @@ public final class BenchmarkRunner {
         }
     }
 
-    private Window measure(Target target, Swarm swarm, RateProducer producer, long[] subscribersPerKey)
+    /** Warm-up, then one measured window; {@code kafkaFloor} may be null. */
+    Window measure(Target target, Swarm swarm, RateProducer producer, long[] subscribersPerKey, KafkaFloor kafkaFloor)
             throws Exception {
         Thread.sleep(warmup.toMillis());
         swarm.reset();
+        if (kafkaFloor != null) {
+            kafkaFloor.reset();
+        }
         long[] sent0 = producer.sentPerKey();
         SyscallCounter syscalls = countSyscalls ? SyscallCounter.start(target.pid(), measure.toMillis()) : null;
         long cpu0 = ProcStat.cpuNanos(target.pid());
@@ -221,13 +273,14 @@ public final class BenchmarkRunner {
         long swarmCpu1 = swarm.cpuNanos();
         double seconds = (System.nanoTime() - t0) / 1e9;
         Swarm.Report report = swarm.report();
+        Histogram floorAges = kafkaFloor == null ? null : kafkaFloor.snapshot();
         Map<String, Double> metrics = target.metrics();
         double offered = 0;
         for (int k = 0; k < sent1.length; k++) {
             offered += (double) (sent1[k] - sent0[k]) * subscribersPerKey[k];
         }
         return new Window(seconds, offered, report, cpu1 - cpu0, swarmCpu1 - swarmCpu0, metrics,
-                ProcStat.rssBytes(target.pid()), syscalls == null ? Map.of() : syscalls.counts());
+                ProcStat.rssBytes(target.pid()), syscalls == null ? Map.of() : syscalls.counts(), floorAges);
     }
 
     /** Memory per idle subscribed connection (the slope between the smallest and largest counts), and the totals at the largest. */
@@ -249,7 +302,7 @@ public final class BenchmarkRunner {
 
     private Map<String, Double> idlePoint(Target.Kind kind, int clients) throws Exception {
         String topic = newTopic("idle");
-        try (Target target = Target.start(kind, repo, broker.bootstrapServers(), topic, 2);
+        try (Target target = Target.start(kind, repo, broker.bootstrapServers(), topic, 2, settings);
              Swarm swarm = Swarm.start(repo, target.port, clients, Subscriptions.parse("topic:" + topic))) {
             Thread.sleep(2_000);
             target.fullGc();
@@ -274,13 +327,13 @@ public final class BenchmarkRunner {
         double rate = Double.parseDouble(opts.getOrDefault("maxrate-start", "250000"));
         Map<String, Double> best = new LinkedHashMap<>();
         best.put("sustained_delivered_per_s", 0.0);
-        try (Target target = Target.start(kind, repo, broker.bootstrapServers(), topic, 2);
+        try (Target target = Target.start(kind, repo, broker.bootstrapServers(), topic, 2, settings);
              Swarm swarm = Swarm.start(repo, target.port, clients, subscriptions);
              RateProducer producer = new RateProducer(broker.bootstrapServers(), topic, FIREHOSE_KEYS, PAYLOAD_BYTES)) {
             producer.start(rate / clients);
             for (int step = 0; step < 12; step++) {
                 producer.rate(rate / clients);
-                Window window = measure(target, swarm, producer, perKey);
+                Window window = measure(target, swarm, producer, perKey, null);
                 Map<String, Double> v = window.values(target);
                 boolean sustained = v.get("p99_ms") < 50 && v.get("delivered_per_s") >= 0.98 * v.get("offered_per_s")
                         && v.get("disconnects") == 0;
@@ -298,7 +351,7 @@ public final class BenchmarkRunner {
         return new RunResult("maxrate", kind.label, clients, 1, best);
     }
 
-    private static long[] subscribersPerKey(Subscriptions subscriptions, int clients, int keys) {
+    static long[] subscribersPerKey(Subscriptions subscriptions, int clients, int keys) {
         long[] perKey = new long[keys];
         if (subscriptions.keys() == 0) {
             Arrays.fill(perKey, clients);
@@ -316,9 +369,19 @@ public final class BenchmarkRunner {
         Files.createDirectories(out);
         String stamp = LocalDate.now() + "-" + System.currentTimeMillis() / 1000;
         Path json = out.resolve("e2e-" + stamp + ".json");
-        Files.writeString(json, results.stream().map(RunResult::json).collect(Collectors.joining(",\n  ", "[\n  ", "\n]\n")));
+        List<RunResult> noted = results.stream()
+                .map(r -> r.target().startsWith(Target.Kind.FANWIRE.label) ? r.withNotes(fanwireNotes) : r).toList();
+        Files.writeString(json, noted.stream().map(RunResult::json).collect(Collectors.joining(",\n  ", "[\n  ", "\n]\n")));
         Path markdown = out.resolve("e2e-" + stamp + ".md");
-        Files.writeString(markdown, ResultTable.markdown(results, machine()));
+        String fanwireJvm = "\n\nFanwire JVM: " + settings.fanwireJava() + " (Java " + fanwireNotes.get("fanwire_java_version")
+                + "), deploy/jvm.options" + (settings.fanwireJvmOptions().isEmpty() ? ""
+                : " + " + String.join(" ", settings.fanwireJvmOptions())) + ".";
+        StringBuilder failed = new StringBuilder();
+        if (!failures.isEmpty()) {
+            failed.append("\n### Runs that could not be measured\n\n");
+            failures.forEach(f -> failed.append("- ").append(f).append('\n'));
+        }
+        Files.writeString(markdown, ResultTable.markdown(results, machine() + fanwireJvm) + failed);
         log("wrote %s and %s", json, markdown);
         System.out.println(Files.readString(markdown));
     }
@@ -333,11 +396,25 @@ public final class BenchmarkRunner {
                 + LocalDate.now();
     }
 
-    private static List<Integer> ints(String csv) {
+    /** The {@code java.version} of the JVM at {@code java}, or "unknown". */
+    private static String javaVersion(String executable) {
+        try {
+            Process p = new ProcessBuilder(executable, "-XshowSettings:properties", "-version").redirectErrorStream(true)
+                    .start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor();
+            return out.lines().map(String::strip).filter(l -> l.startsWith("java.version = ")).findFirst()
+                    .map(l -> l.substring("java.version = ".length())).orElse("unknown");
+        } catch (Exception e) {
+            return "unknown";
+        }
+    }
+
+    static List<Integer> ints(String csv) {
         return Arrays.stream(csv.split(",")).map(String::trim).map(Integer::parseInt).toList();
     }
 
-    private static void log(String format, Object... args) {
+    static void log(String format, Object... args) {
         System.out.printf("[bench %tT] %s%n", System.currentTimeMillis(), String.format(format, args));
     }
 }

@@ -1,13 +1,16 @@
 package io.fanwire.benchmarks.e2e;
 
 import io.fanwire.protocol.v1.ClientFrame;
+import io.fanwire.protocol.v1.Position;
 import io.fanwire.protocol.v1.Subscribe;
 import io.netty.buffer.ByteBuf;
+import java.util.List;
 
 /**
  * Reads just enough of a protobuf {@code ServerFrame} to time it: whether it is a {@code Message} and, if so,
- * the producer's send time ({@link System#nanoTime()}, 8 bytes big-endian) at the start of its payload.
- * Allocation-free, so the swarm measures the server rather than itself.
+ * the producer's send time ({@link System#nanoTime()}) in its payload: 8 bytes big-endian at the start of a
+ * binary value, or the {@code sendNanos} member of a JSON value ({@link JsonScan}). Allocation-free, so the
+ * swarm measures the server rather than itself; any thread.
  */
 final class ProtoScan {
 
@@ -23,17 +26,24 @@ final class ProtoScan {
     private ProtoScan() {
     }
 
-    static byte[] subscribeFrame(long id, String channel) {
-        return ClientFrame.newBuilder().setId(id).setSubscribe(Subscribe.newBuilder().setChannel(channel))
-                .build().toByteArray();
+    /** {@code ClientFrame{id, subscribe{channel, resume_from}}}; an empty {@code resume} subscribes live. */
+    static byte[] subscribeFrame(long id, String channel, List<SwarmConfig.Position> resume) {
+        Subscribe.Builder subscribe = Subscribe.newBuilder().setChannel(channel);
+        for (SwarmConfig.Position p : resume) {
+            subscribe.addResumeFrom(Position.newBuilder().setPartition(p.partition()).setOffset(p.offset()));
+        }
+        return ClientFrame.newBuilder().setId(id).setSubscribe(subscribe).build().toByteArray();
     }
 
     static boolean isReply(ByteBuf buf, int offset, int length) {
         return length > 0 && (buf.getByte(offset) >>> 3) == SERVER_FRAME_REPLY;
     }
 
-    /** The send time in a {@code ServerFrame{message{payload}}}, or {@link #NOT_A_MESSAGE}. */
-    static long sentNanos(ByteBuf buf, int offset, int length) {
+    /**
+     * The send time in a {@code ServerFrame{message{payload}}}, or {@link #NOT_A_MESSAGE}; {@code jsonValues}:
+     * the payload is a JSON value with a {@code sendNanos} member rather than binary.
+     */
+    static long sentNanos(ByteBuf buf, int offset, int length, boolean jsonValues) {
         int end = offset + length;
         int[] pos = {offset};
         long tag = varint(buf, pos);
@@ -46,6 +56,9 @@ final class ProtoScan {
             int wire = (int) (fieldTag & 7);
             if ((fieldTag >>> 3) == MESSAGE_PAYLOAD && wire == WIRE_LEN) {
                 int payloadLength = (int) varint(buf, pos);
+                if (jsonValues) {
+                    return JsonScan.sentNanos(buf, pos[0], payloadLength);
+                }
                 return payloadLength >= 8 ? buf.getLong(pos[0]) : NOT_A_MESSAGE;
             }
             switch (wire) {

@@ -12,25 +12,37 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Produces records at a fixed rate, as a producer app would, each payload starting with its send time
+ * Produces records at a fixed rate, as a producer app would, each value carrying its send time
  * ({@link System#nanoTime()}, which on Linux is the system-wide monotonic clock, so the swarm processes can
- * subtract it from their own). Keys are {@code K0..K(keys-1)}, chosen uniformly; the count per key lets
- * the runner compute how many deliveries were offered. Runs on its own thread.
+ * subtract it from their own): binary values starting with it, or {@link RecordValues} such as
+ * {@link JsonQuotes}. Keys are {@code K0..K(keys-1)}, chosen uniformly; the count per key lets the runner
+ * compute how many deliveries were offered. Runs on its own thread.
  */
 final class RateProducer implements AutoCloseable {
+
+    /** The value of each record; called on the producer's thread only. */
+    interface RecordValues {
+        /** The value of a record of key number {@code key}, carrying {@code sendNanos}. */
+        byte[] value(int key, long sendNanos);
+    }
 
     private static final long TICK_NANOS = 1_000_000;
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final String topic;
-    private final int payloadBytes;
+    private final RecordValues values;
     private final AtomicLongArray sentPerKey;
     private final byte[][] keyBytes;
     private final Thread thread;
     private volatile double ratePerSecond;
     private volatile boolean running = true;
 
+    /** Binary values of {@code payloadBytes} bytes (at least 8), the first 8 the send time, big-endian. */
     RateProducer(String bootstrap, String topic, int keys, int payloadBytes) {
+        this(bootstrap, topic, keys, binary(payloadBytes));
+    }
+
+    RateProducer(String bootstrap, String topic, int keys, RecordValues values) {
         Map<String, Object> props = new HashMap<>();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ProducerConfig.ACKS_CONFIG, "1");
@@ -41,7 +53,7 @@ final class RateProducer implements AutoCloseable {
         props.put(ProducerConfig.CLIENT_ID_CONFIG, "benchmark-producer");
         this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
         this.topic = topic;
-        this.payloadBytes = Math.max(8, payloadBytes);
+        this.values = values;
         this.sentPerKey = new AtomicLongArray(keys);
         this.keyBytes = new byte[keys][];
         for (int i = 0; i < keys; i++) {
@@ -58,6 +70,26 @@ final class RateProducer implements AutoCloseable {
 
     void rate(double recordsPerSecond) {
         ratePerSecond = recordsPerSecond;
+    }
+
+    private static RecordValues binary(int payloadBytes) {
+        int size = Math.max(8, payloadBytes);
+        return (key, sendNanos) -> {
+            byte[] payload = new byte[size];
+            for (int b = 0; b < 8; b++) {
+                payload[b] = (byte) (sendNanos >>> (56 - 8 * b));
+            }
+            return payload;
+        };
+    }
+
+    /** Records sent so far, in all. */
+    long sent() {
+        long total = 0;
+        for (int i = 0; i < sentPerKey.length(); i++) {
+            total += sentPerKey.get(i);
+        }
+        return total;
     }
 
     /** Records sent so far, per key index. */
@@ -77,12 +109,7 @@ final class RateProducer implements AutoCloseable {
             owed += ratePerSecond * TICK_NANOS / 1e9;
             for (; owed >= 1; owed--) {
                 int key = random.nextInt(keyBytes.length);
-                byte[] payload = new byte[payloadBytes];
-                long now = System.nanoTime();
-                for (int b = 0; b < 8; b++) {
-                    payload[b] = (byte) (now >>> (56 - 8 * b));
-                }
-                producer.send(new ProducerRecord<>(topic, keyBytes[key], payload));
+                producer.send(new ProducerRecord<>(topic, keyBytes[key], values.value(key, System.nanoTime())));
                 sentPerKey.incrementAndGet(key);
             }
             next += TICK_NANOS;

@@ -19,10 +19,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,16 +28,26 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
 
 /**
  * One client-swarm process of the end-to-end benchmark: opens {@code --clients} WebSocket connections to
  * {@code --target}, spread over the local source addresses {@code --sources} (at most about 28,000 ports
- * per source/destination pair on Linux), subscribes each per {@link Subscriptions}, prints {@code READY},
- * then obeys commands on stdin: {@code RESET} (start a measurement window), {@code REPORT} (print one
- * line {@code REPORT {json}} with frames, latency histogram and disconnects since the last RESET), and
- * {@code QUIT}. It also quits when stdin closes, so it never outlives the runner. {@code --proxy-protocol true}
- * starts each connection with a PROXY protocol v2 header, for nodes behind a balancer that sends one.
+ * per source/destination pair on Linux), subscribes each per {@link Subscriptions} and {@link SwarmConfig},
+ * prints {@code READY}, then obeys commands on stdin: {@code RESET} (start a measurement window), {@code REPORT}
+ * (print one line {@code REPORT {json}} with frames, bytes, latency histogram and disconnects since the last
+ * RESET), {@code TIMELINE} (print one line {@code TIMELINE {json}} with the per-second buckets since the first
+ * connection opened, with {@code --timeline true}) and {@code QUIT}. Without {@code --target} it starts, prints
+ * {@code WAITING} and connects only on {@code CONNECT host:port [partition:offset,...]} (the optional positions to
+ * resume every subscription from): a process started while the server is still starting connects the moment
+ * it is told to. Either way it prints {@code CONNECTING NANOS}, the {@link System#nanoTime()} at which its first
+ * connection starts (the timeline's origin). It also quits when stdin closes, so it never outlives the runner.
+ * {@code --proxy-protocol true} starts each connection with a PROXY protocol v2 header, for nodes behind a
+ * balancer that sends one. A server that refuses what the configuration requires (an offered extension) ends
+ * the process at once with {@code FAILED reason} and exit status 2.
+ *
+ * <p>The main thread connects and reads commands; the connections live on the event loops.
  */
 public final class SwarmMain {
 
@@ -51,9 +58,7 @@ public final class SwarmMain {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> opts = Args.parse(args);
-        String[] target = opts.get("target").split(":");
-        String host = target[0];
-        int port = Integer.parseInt(target[1]);
+        BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String path = opts.getOrDefault("path", "/ws");
         int clients = Integer.parseInt(opts.get("clients"));
         int firstClient = Integer.parseInt(opts.getOrDefault("first-client", "0"));
@@ -61,6 +66,12 @@ public final class SwarmMain {
         int threads = Integer.parseInt(opts.getOrDefault("threads", "1"));
         boolean proxyProtocol = Boolean.parseBoolean(opts.getOrDefault("proxy-protocol", "false"));
         Subscriptions subscriptions = Subscriptions.parse(opts.get("subscribe"));
+        Consumer<String> onFatal = reason -> {
+            System.out.println("FAILED " + reason);
+            System.out.flush();
+            // halt, not exit: this runs on an event loop, which exit's shutdown would wait for.
+            Runtime.getRuntime().halt(2);
+        };
 
         SwarmStats stats = new SwarmStats();
         boolean epoll = Epoll.isAvailable();
@@ -70,6 +81,35 @@ public final class SwarmMain {
         ConcurrentLinkedQueue<Channel> open = new ConcurrentLinkedQueue<>();
         Semaphore inFlight = new Semaphore(MAX_CONNECTS_IN_FLIGHT);
         try {
+            SwarmConfig flagged = SwarmConfig.parse(opts);
+            String targetSpec = opts.get("target");
+            if (targetSpec == null) {
+                // Waiting: the event loops are up already, so the connections start the moment CONNECT comes.
+                System.out.println("WAITING");
+                System.out.flush();
+                for (String command; targetSpec == null && (command = commands.readLine()) != null; ) {
+                    // CONNECT host:port [partition:offset,...]: the positions to resume from are known only now.
+                    String[] words = command.trim().split(" ");
+                    if (words[0].equals("CONNECT") && words.length >= 2) {
+                        targetSpec = words[1];
+                        if (words.length > 2) {
+                            flagged = flagged.withResume(SwarmConfig.positions(words[2]));
+                        }
+                    }
+                }
+                if (targetSpec == null) {
+                    return;
+                }
+            }
+            SwarmConfig config = flagged;
+            String host = targetSpec.split(":")[0];
+            int port = Integer.parseInt(targetSpec.split(":")[1]);
+            long origin = System.nanoTime();
+            if (config.timeline()) {
+                stats.startTimeline(origin);
+            }
+            System.out.println("CONNECTING " + origin);
+            System.out.flush();
             for (int i = 0; i < clients; i++) {
                 int client = firstClient + i;
                 List<String> wanted = subscriptions.channelsFor(client);
@@ -93,13 +133,13 @@ public final class SwarmMain {
                                 if (proxyProtocol) {
                                     ch.pipeline().addLast(HAProxyMessageEncoder.INSTANCE, new ProxyHeaderSender());
                                 }
-                                ch.pipeline().addLast(new SwarmClientHandler(host, path, wanted, stats,
+                                ch.pipeline().addLast(new SwarmClientHandler(host, path, wanted, config, stats,
                                         () -> {
                                             if (settled.compareAndSet(false, true)) {
                                                 inFlight.release();
                                                 subscribed.countDown();
                                             }
-                                        }));
+                                        }, onFatal));
                             }
                         });
                 inFlight.acquire();
@@ -122,7 +162,6 @@ public final class SwarmMain {
             System.out.println("READY clients=" + clients);
             System.out.flush();
 
-            BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             for (String command; (command = commands.readLine()) != null; ) {
                 switch (command.trim()) {
                     case "RESET" -> {
@@ -130,6 +169,7 @@ public final class SwarmMain {
                         System.out.println("RESET");
                     }
                     case "REPORT" -> System.out.println("REPORT " + report(stats));
+                    case "TIMELINE" -> System.out.println("TIMELINE " + timeline(stats));
                     case "QUIT" -> {
                         return;
                     }
@@ -147,13 +187,22 @@ public final class SwarmMain {
 
     private static String report(SwarmStats stats) {
         long frames = stats.frames();
+        long wireBytes = stats.wireBytes();
+        long messageBytes = stats.messageBytes();
         Histogram histogram = stats.snapshot();
-        ByteBuffer encoded = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
-        int length = histogram.encodeIntoCompressedByteBuffer(encoded);
-        String base64 = Base64.getEncoder().encodeToString(Arrays.copyOf(encoded.array(), length));
         return "{\"frames\":" + frames + ",\"disconnects\":" + stats.disconnects()
                 + ",\"closedByServer\":" + stats.closedByServerCount() + ",\"errors\":" + stats.errors()
-                + ",\"histogram\":\"" + base64 + "\"}";
+                + ",\"wireBytes\":" + wireBytes + ",\"messageBytes\":" + messageBytes
+                + ",\"histogram\":\"" + HistogramText.encode(histogram) + "\"}";
+    }
+
+    private static String timeline(SwarmStats stats) {
+        SwarmTimeline timeline = stats.timeline();
+        if (timeline == null) {
+            return "{\"origin\":0,\"buckets\":[]}";
+        }
+        return "{\"origin\":" + timeline.originNanos() + ",\"buckets\":["
+                + String.join(",", timeline.encoded().stream().map(b -> "\"" + b + "\"").toList()) + "]}";
     }
 
     /** {@code --key value} pairs. */

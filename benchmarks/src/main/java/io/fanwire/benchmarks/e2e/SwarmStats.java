@@ -5,20 +5,47 @@ import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
-/** What one swarm process measured: frames received, their latency, disconnects. Any thread. */
+/**
+ * What one swarm process measured: frames received, their latency, their size on the wire and after inflation,
+ * disconnects, and, when started, the per-second {@link SwarmTimeline}. Any thread.
+ */
 final class SwarmStats {
 
     /** Latencies are recorded in microseconds, up to 60 s, 3 significant digits. */
     private final Recorder latencyMicros = new Recorder(60_000_000L, 3);
     private final LongAdder frames = new LongAdder();
+    private final LongAdder wireBytes = new LongAdder();
+    private final LongAdder messageBytes = new LongAdder();
     private final AtomicLong disconnects = new AtomicLong();
     private final AtomicLong closedByServer = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private volatile String lastError = "";
+    private volatile SwarmTimeline timeline;
 
-    void record(long latencyNanos) {
+    /**
+     * One record frame: received at {@code receivedNanos}, sent at {@code sentNanos}; {@code wire} bytes on the
+     * socket (header included, before inflation), {@code message} bytes of the message it carried.
+     */
+    void record(long sentNanos, long receivedNanos, int wire, int message) {
+        long micros = Math.max(0, Math.min((receivedNanos - sentNanos) / 1_000, 60_000_000L));
         frames.increment();
-        latencyMicros.recordValue(Math.max(0, Math.min(latencyNanos / 1_000, 60_000_000L)));
+        wireBytes.add(wire);
+        messageBytes.add(message);
+        latencyMicros.recordValue(micros);
+        SwarmTimeline t = timeline;
+        if (t != null) {
+            t.record(receivedNanos, micros);
+        }
+    }
+
+    /** Starts the per-second timeline at {@code originNanos}. */
+    void startTimeline(long originNanos) {
+        timeline = new SwarmTimeline(originNanos);
+    }
+
+    /** The timeline, or null when none was started. */
+    SwarmTimeline timeline() {
+        return timeline;
     }
 
     void disconnected() {
@@ -37,6 +64,8 @@ final class SwarmStats {
     /** Starts a measurement window: drops what was recorded so far. */
     void reset() {
         frames.reset();
+        wireBytes.reset();
+        messageBytes.reset();
         latencyMicros.reset();
     }
 
@@ -47,6 +76,14 @@ final class SwarmStats {
 
     long frames() {
         return frames.sum();
+    }
+
+    long wireBytes() {
+        return wireBytes.sum();
+    }
+
+    long messageBytes() {
+        return messageBytes.sum();
     }
 
     long disconnects() {

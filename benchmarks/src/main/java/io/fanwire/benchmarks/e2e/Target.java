@@ -61,25 +61,26 @@ final class Target implements AutoCloseable {
     final int port;
     private final int adminPort;
     private final ChildProcess process;
+    /** The jcmd of the JVM that runs Fanwire, so that it attaches to a JVM of its own version. */
+    private final String jcmd;
 
-    private Target(Kind kind, int port, int adminPort, ChildProcess process) {
+    private Target(Kind kind, int port, int adminPort, ChildProcess process, String jcmd) {
         this.kind = kind;
+        this.jcmd = jcmd;
         this.port = port;
         this.adminPort = adminPort;
         this.process = process;
     }
 
-    static Target start(Kind kind, Path repo, String bootstrap, String topic, int ioThreads) throws Exception {
+    /** Starts the server and waits until it is ready: listening, and its Kafka consumer at the live end. */
+    static Target start(Kind kind, Path repo, String bootstrap, String topic, int ioThreads, TargetSettings settings)
+            throws Exception {
         ChildProcess process;
         if (kind == Kind.FANWIRE) {
             List<String> command = new ArrayList<>();
-            command.add(ProcessHandle.current().info().command().orElse("java"));
+            command.add(settings.fanwireJava());
             command.addAll(fanwireJvmOptions(repo));
-            // For profiling runs: extra JVM options for the gateway only, e.g. a JFR recording.
-            String extra = System.getProperty("fanwire.jvm.extra", "");
-            if (!extra.isBlank()) {
-                command.addAll(List.of(extra.trim().split("\\s+")));
-            }
+            command.addAll(settings.fanwireJvmOptions());
             command.addAll(List.of("-jar", repo.resolve("gateway/target/fanwire.jar").toString(),
                     "--kafka-bootstrap", bootstrap, "--topics", topic, "--port", "0", "--admin-port", "0",
                     "--io-threads", Integer.toString(ioThreads),
@@ -89,23 +90,26 @@ final class Target implements AutoCloseable {
                     // Market data: a slow client keeps the newest quote per key, as the peers do (and as the
                     // figures in benchmarks/README.md were measured); the gateway's default is disconnect.
                     "--slow-consumer-policy", "*=conflate"));
+            command.addAll(settings.fanwireArgs());
             // Ports 0: Fanwire binds free ports itself and logs them, so no other process can take them first.
-            process = ChildProcess.start("fanwire", command, Map.of(), repo);
+            process = ChildProcess.start("fanwire", command, settings.env(), repo);
             int wsPort = listenerPort(process, "WebSocket listener on");
             int admin = listenerPort(process, "admin listener on");
-            Target target = new Target(kind, wsPort, admin, process);
+            Path java = Path.of(settings.fanwireJava());
+            String jcmd = java.getParent() == null ? "jcmd" : java.resolveSibling("jcmd").toString();
+            Target target = new Target(kind, wsPort, admin, process, jcmd);
             target.awaitReady();
             return target;
         }
         int port = freePort();
-        Map<String, String> env = new HashMap<>();
+        Map<String, String> env = new HashMap<>(settings.env());
         env.put("PORT", Integer.toString(port));
         env.put("KAFKA_BOOTSTRAP", bootstrap);
         env.put("TOPICS", topic);
         String script = kind == Kind.UWS ? "uws-peer.js" : "ws-peer.js";
         process = ChildProcess.start(kind.label, List.of("node", script), env, repo.resolve("benchmarks/peers"));
         process.awaitLine(line -> line.startsWith("READY"), Duration.ofSeconds(60));
-        return new Target(kind, port, -1, process);
+        return new Target(kind, port, -1, process, null);
     }
 
     private static int freePort() throws IOException {
@@ -166,7 +170,6 @@ final class Target implements AutoCloseable {
     /** Asks Fanwire's JVM for a full GC (jcmd), so heap figures are live data; no-op for peers. */
     void fullGc() throws Exception {
         if (kind == Kind.FANWIRE) {
-            String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
             new ProcessBuilder(jcmd, Long.toString(pid()), "GC.run").redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
             Thread.sleep(500);
