@@ -43,6 +43,10 @@ class AdminIT {
             }
             client.awaitMessages(3);
 
+            // A record can reach the client through a catch-up reader before the ingest thread has read it
+            // (the subscription's start may be ahead of the ingest under load): wait for the ingest's count.
+            TestGateway.await("the ingest reads all three records",
+                    () -> TestGateway.metric(gateway, "fanwire_records_consumed_total") == 3);
             HttpResponse<String> metrics = TestGateway.admin(gateway, "/metrics");
             assertEquals(200, metrics.statusCode());
             assertTrue(metrics.headers().firstValue("content-type").orElse("").startsWith("text/plain; version=0.0.4"));
