@@ -45,7 +45,9 @@ import org.junit.jupiter.api.io.TempDir;
  * reads) is inspected for its entrypoint, user, ports and JVM options, then its layers are unpacked in order into
  * one directory and the entrypoint runs there under {@code chroot} as the image's user, with a {@code /proc} of its
  * own ({@code unshare}): only the image's files are visible to it (its Java runtime, its libraries, its classpath).
- * It must serve a WebSocket client a record from a real Kafka broker, and drain and exit 0 on SIGTERM.
+ * It must serve a WebSocket client a record from a real Kafka broker, and drain and exit 0 on SIGTERM. An image
+ * whose runtime is Java 25 or later also carries the options of {@code deploy/jvm25.options} and an AOT cache,
+ * which the run must use without a warning; an older one carries neither.
  *
  * <p>{@code chroot} and {@code unshare} need root (CI runs as root); without it the run is skipped with the
  * reason, the inspection still runs.
@@ -54,6 +56,8 @@ class ImageIT {
 
     private static final Path TARBALL = Path.of("target", "fanwire-image.tar");
     private static final Path JVM_OPTIONS = Path.of("..", "jvm.options");
+    private static final Path JVM25_OPTIONS = Path.of("..", "jvm25.options");
+    private static final String AOT_CACHE = "/app/fanwire.aot";
 
     @TempDir
     static Path work;
@@ -87,6 +91,16 @@ class ImageIT {
         assertEquals("/opt/java/bin", env.get("PATH"));
         assertEquals(shippedJvmOptions(), List.of(env.get("JDK_JAVA_OPTIONS").split(" ")),
                 "JDK_JAVA_OPTIONS is deploy/jvm.options");
+        List<String> flags = entrypoint.subList(1, entrypoint.indexOf("-cp"));
+        if (javaFeature() >= 25) {
+            List<String> wanted = new ArrayList<>(options(JVM25_OPTIONS));
+            wanted.add("-XX:AOTCache=" + AOT_CACHE);
+            assertEquals(wanted, flags, "Java 25 or later: deploy/jvm25.options and the AOT cache");
+            assertTrue(Files.size(rootfs.resolve(AOT_CACHE.substring(1))) > 0, "the AOT cache in the layers");
+        } else {
+            assertEquals(List.of(), flags, "before Java 25: no JVM flags in the entrypoint");
+            assertFalse(Files.exists(rootfs.resolve(AOT_CACHE.substring(1))), "before Java 25: no AOT cache");
+        }
         assertTrue(container.getAsJsonObject("ExposedPorts").has("8080/tcp"), "WebSocket port");
         assertTrue(container.getAsJsonObject("ExposedPorts").has("9090/tcp"), "admin port");
 
@@ -130,6 +144,10 @@ class ImageIT {
                     .redirectOutput(work.resolve("node.log").toFile());
             builder.environment().clear();
             builder.environment().putAll(env(container));
+            if (javaFeature() >= 25) {
+                // Logging only: the cache stays valid, and the log says whether the JVM mapped it.
+                builder.environment().merge("JDK_JAVA_OPTIONS", " -Xlog:aot", String::concat);
+            }
             builder.environment().putAll(Map.of(
                     "FANWIRE_KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
                     "FANWIRE_TOPICS", "quotes",
@@ -158,6 +176,11 @@ class ImageIT {
                 }
             }
             assertEquals(List.of(10001), javaUids(node), "the JVM runs as the image's user");
+            if (javaFeature() >= 25) {
+                assertTrue(log().contains("Using AOT-linked classes: true"), "the AOT cache is used: " + log());
+                assertFalse(log().contains("[warning][aot") || log().contains("[error][aot")
+                        || log().contains("[error  ][aot"), "the AOT cache is taken without a complaint: " + log());
+            }
 
             BlockingQueue<String> frames = new LinkedBlockingQueue<>();
             WebSocket ws = http.newWebSocketBuilder().subprotocols("fanwire.v1.json")
@@ -226,8 +249,20 @@ class ImageIT {
 
     /** deploy/jvm.options as the launcher gets them: one per line, comments and blank lines dropped. */
     private static List<String> shippedJvmOptions() throws IOException {
-        return Files.readAllLines(JVM_OPTIONS).stream().map(line -> line.replaceAll("#.*", "").trim())
+        return options(JVM_OPTIONS);
+    }
+
+    private static List<String> options(Path file) throws IOException {
+        return Files.readAllLines(file).stream().map(line -> line.replaceAll("#.*", "").trim())
                 .filter(line -> !line.isEmpty()).toList();
+    }
+
+    /** The feature version of the image's Java runtime, from its release file. */
+    private static int javaFeature() throws IOException {
+        return Files.readAllLines(rootfs.resolve("opt/java/release")).stream()
+                .filter(line -> line.startsWith("JAVA_VERSION="))
+                .map(line -> Integer.parseInt(line.replaceAll("JAVA_VERSION=\"([0-9]+).*", "$1")))
+                .findFirst().orElseThrow(() -> new AssertionError("no JAVA_VERSION in /opt/java/release"));
     }
 
     private static Map<String, String> env(JsonObject container) {
