@@ -14,6 +14,7 @@ import io.fanwire.protocol.v1.ServerFrame;
 import io.fanwire.protocol.v1.Subscribed;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -127,6 +128,22 @@ public final class ServerFrames {
         }
         buf.writerIndex(buf.writerIndex() + size);
         return buf;
+    }
+
+    /**
+     * {@code frame} as one complete WebSocket frame for {@code protocol}, in a heap array: for frames kept and
+     * shared by many connections (snapshot values, replayed records), which outlive any pooled buffer.
+     */
+    public static byte[] encodeToArray(ServerFrame frame, Subprotocol protocol, PayloadFormats formats) {
+        ByteBuf buf = protocol == Subprotocol.PROTO
+                ? encodeProto(frame, ByteBufAllocator.DEFAULT)
+                : encodeJson(frame, formats, ByteBufAllocator.DEFAULT);
+        try {
+            // Copied out of the pooled buffer the encoder writes, which goes back to the pool at once.
+            return ByteBufUtil.getBytes(buf);
+        } finally {
+            buf.release();
+        }
     }
 
     /** {@code frame} as one complete, unmasked text WebSocket frame: header and proto3 JSON body. */

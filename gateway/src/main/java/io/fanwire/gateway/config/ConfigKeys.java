@@ -168,7 +168,9 @@ public final class ConfigKeys {
     public static final ConfigKey HISTORY_PARTITION_MAX_BYTES = ConfigKey.ranged("history.partition.max.bytes",
             LONG, "1048576", 0, Long.MAX_VALUE,
             "Recent records kept in memory per served partition, in bytes of encoded frames, for clients that "
-                    + "resume. Older records are read from Kafka by the catch-up readers. 0 keeps none.");
+                    + "resume. Older records are read from Kafka by the catch-up readers. 0 keeps none. A record that "
+                    + "has been replayed also keeps its frame encoded once per subprotocol for the next replays, "
+                    + "which this budget does not count: up to three times it in all.");
     public static final ConfigKey CATCHUP_READERS = ConfigKey.ranged("catchup.readers", INT, "2", 1, 64,
             "Kafka consumers (one thread each) that read records no longer in memory for resuming clients. "
                     + "Shared by all clients: requests for one partition are served from the same fetches.");

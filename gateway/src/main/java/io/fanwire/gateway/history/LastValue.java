@@ -5,9 +5,6 @@ import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.codec.Subprotocol;
 import io.fanwire.protocol.v1.ServerFrame;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 
 /**
  * The last value of one key of a snapshot topic ({@link LastValues}), and its snapshot frames: the record's
@@ -98,14 +95,6 @@ public final class LastValue {
     private byte[] encode(Subprotocol protocol, PayloadFormats formats) {
         ServerFrame snapshot = ServerFrame.newBuilder()
                 .setMessage(message.getMessage().toBuilder().setSnapshot(true)).build();
-        ByteBuf buf = protocol == Subprotocol.PROTO
-                ? ServerFrames.encodeProto(snapshot, ByteBufAllocator.DEFAULT)
-                : ServerFrames.encodeJson(snapshot, formats, ByteBufAllocator.DEFAULT);
-        try {
-            // Copied out of the pooled buffer the encoder writes, which goes back to the pool at once.
-            return ByteBufUtil.getBytes(buf);
-        } finally {
-            buf.release();
-        }
+        return ServerFrames.encodeToArray(snapshot, protocol, formats);
     }
 }

@@ -5,6 +5,7 @@ import io.fanwire.gateway.codec.FrameCompression;
 import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.codec.Subprotocol;
+import io.fanwire.gateway.history.HistoryEntry;
 import io.fanwire.gateway.history.LastValue;
 import io.fanwire.protocol.v1.ServerFrame;
 import io.netty.buffer.ByteBuf;
@@ -142,8 +143,20 @@ public final class OutboundWriter {
      * {@code ws.max.pending.bytes}: the snapshot writes only while the channel is writable.
      */
     int gatherSnapshot(LastValue value) {
-        byte[] frame = compression == null ? value.snapshotFrame(protocol, payloadFormats)
-                : value.snapshotFrame(protocol, payloadFormats, compression);
+        return gatherShared(compression == null ? value.snapshotFrame(protocol, payloadFormats)
+                : value.snapshotFrame(protocol, payloadFormats, compression));
+    }
+
+    /**
+     * Gathers a replayed record's frame, encoded once for every connection of this subprotocol that replays it,
+     * by copying it, and returns its size. Not bounded by {@code ws.max.pending.bytes}: a replay writes only while
+     * the channel is writable. Uncompressed (see {@link #writeFrame}).
+     */
+    int gatherReplayed(HistoryEntry entry) {
+        return gatherShared(entry.encoded(protocol, payloadFormats));
+    }
+
+    private int gatherShared(byte[] frame) {
         writeGatheredIfFull();
         if (gathering == null) {
             startGathering(frame.length);

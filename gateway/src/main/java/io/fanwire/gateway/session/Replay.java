@@ -3,7 +3,6 @@ package io.fanwire.gateway.session;
 import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.history.HistoryEntry;
 import io.fanwire.gateway.history.PartitionLog;
-import io.fanwire.protocol.v1.ServerFrame;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -218,7 +217,7 @@ final class Replay implements Runnable {
             int sent = buffer.size();
             if (complete && sent > 0) {
                 for (HistoryEntry entry : buffer) {
-                    send(i, entry.offset(), entry.key(), entry.frame());
+                    send(i, entry);
                 }
                 buffer.clear();
                 return sent;
@@ -284,14 +283,15 @@ final class Replay implements Runnable {
         return sent;
     }
 
-    private void send(int i, long offset, String key, ServerFrame frame) {
+    private void send(int i, HistoryEntry entry) {
+        long offset = entry.offset();
         if (offset <= cursors[i]) {
             return;
         }
         String topic = subscription.name().topic();
-        if (subscription.matches(topic, key)
-                && !session.deliveredByOther(subscription, topic, partitions[i], key, offset)) {
-            session.out().writeFrame(frame);
+        if (subscription.matches(topic, entry.key())
+                && !session.deliveredByOther(subscription, topic, partitions[i], entry.key(), offset)) {
+            session.out().gatherReplayed(entry);
         }
         cursors[i] = offset;
     }
