@@ -30,11 +30,12 @@ public record Transports(Kind kind) {
     /** Submission queue entries per io_uring event loop: Netty's default. */
     private static final int IO_URING_RING_SIZE = 4096;
     /**
-     * Completion queue entries per io_uring event loop. Netty's default, twice the ring, overflowed with 10,000
-     * connections on two loops (each connection keeps a receive and a poll in flight, and a drain's writes
-     * complete together): Netty logged "CompletionQueue overflow detected" and every connection of the
-     * end-to-end benchmark's 10,000-client firehose stalled until its client gave up. 64 Ki entries of 16 bytes
-     * are 1 MiB per loop.
+     * Completion queue entries per io_uring event loop. Netty's default, twice the ring, overflowed ("CompletionQueue
+     * overflow detected") with 10,000 connections on two loops: each connection keeps a receive and a poll in
+     * flight, and a drain's writes complete together. 64 Ki entries of 16 bytes are 1 MiB per loop. This ended
+     * the overflow but not the stall seen with it: in the end-to-end benchmark's 10,000-client firehose every
+     * connection still stalls on io_uring (it works at 1,000), not yet explained, which is one reason io_uring
+     * is not the default (benchmarks/README.md).
      */
     private static final int IO_URING_COMPLETION_QUEUE_SIZE = 65_536;
 
