@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.ByteBuffer;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.Deflater;
 
@@ -79,31 +78,18 @@ public final class FrameCompression {
      * @throws IllegalArgumentException naming the bad entry
      */
     public static Map<String, Integer> parseTopicMinBytes(String spec) {
-        Map<String, Integer> byTopic = new LinkedHashMap<>();
-        for (String entry : spec.split(",")) {
-            String trimmed = entry.trim();
-            if (trimmed.isEmpty()) {
-                continue;
-            }
-            int eq = trimmed.indexOf('=');
-            if (eq <= 0 || eq == trimmed.length() - 1) {
-                throw new IllegalArgumentException("'" + trimmed + "' is not TOPIC=BYTES");
-            }
-            String topic = trimmed.substring(0, eq).trim();
+        return TopicSettings.parse(spec, "TOPIC=BYTES", (topic, text) -> {
             int bytes;
             try {
-                bytes = Integer.parseInt(trimmed.substring(eq + 1).trim());
+                bytes = Integer.parseInt(text);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + trimmed.substring(eq + 1).trim() + "' is not a byte count");
+                throw new IllegalArgumentException("'" + text + "' is not a byte count");
             }
             if (bytes < 0) {
                 throw new IllegalArgumentException("topic " + topic + ": a negative byte count");
             }
-            if (byTopic.put(topic, bytes) != null) {
-                throw new IllegalArgumentException("topic " + topic + " is named twice");
-            }
-        }
-        return byTopic;
+            return bytes;
+        });
     }
 
     /** Whether connections that offer permessage-deflate get it. */

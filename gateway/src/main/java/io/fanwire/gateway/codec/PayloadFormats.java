@@ -1,6 +1,5 @@
 package io.fanwire.gateway.codec;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -34,30 +33,13 @@ public final class PayloadFormats {
      * @throws IllegalArgumentException naming the bad entry
      */
     public static PayloadFormats parse(String spec) {
-        Map<String, PayloadFormat> byTopic = new LinkedHashMap<>();
-        for (String entry : spec.split(",")) {
-            String trimmed = entry.trim();
-            if (trimmed.isEmpty()) {
-                continue;
-            }
-            int eq = trimmed.indexOf('=');
-            if (eq <= 0 || eq == trimmed.length() - 1) {
-                throw new IllegalArgumentException("'" + trimmed + "' is not TOPIC=FORMAT");
-            }
-            String topic = trimmed.substring(0, eq).trim();
-            String format = trimmed.substring(eq + 1).trim().toUpperCase(Locale.ROOT);
+        Map<String, PayloadFormat> byTopic = TopicSettings.parse(spec, "TOPIC=FORMAT", (topic, format) -> {
             try {
-                if (byTopic.put(topic, PayloadFormat.valueOf(format)) != null) {
-                    throw new IllegalArgumentException("topic " + topic + " is named twice");
-                }
+                return PayloadFormat.valueOf(format.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                if (e.getMessage().startsWith("topic ")) {
-                    throw e;
-                }
-                throw new IllegalArgumentException("'" + trimmed.substring(eq + 1).trim()
-                        + "' is not a payload format (bytes, json or text)");
+                throw new IllegalArgumentException("'" + format + "' is not a payload format (bytes, json or text)");
             }
-        }
+        });
         return byTopic.isEmpty() ? NONE : new PayloadFormats(byTopic);
     }
 

@@ -6,6 +6,7 @@ import io.fanwire.gateway.codec.FrameCompression;
 import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.policy.SlowConsumerPolicies;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,22 +83,9 @@ public record GatewayConfig(
     public GatewayConfig {
         topics = List.copyOf(topics);
         snapshotTopics = List.copyOf(snapshotTopics);
-        for (String topic : snapshotTopics) {
-            if (!topics.contains(topic)) {
-                throw new ConfigException("snapshot.topics: '" + topic + "' is not one of the served topics " + topics);
-            }
-        }
-        for (String topic : payloadFormats.named().keySet()) {
-            if (!topics.contains(topic)) {
-                throw new ConfigException("payload.formats: '" + topic + "' is not one of the served topics " + topics);
-            }
-        }
-        for (String topic : compression.topicMinBytes().keySet()) {
-            if (!topics.contains(topic)) {
-                throw new ConfigException("ws.compression.topic.min.bytes: '" + topic
-                        + "' is not one of the served topics " + topics);
-            }
-        }
+        requireServed(SNAPSHOT_TOPICS.name(), snapshotTopics, topics);
+        requireServed(PAYLOAD_FORMATS.name(), payloadFormats.named().keySet(), topics);
+        requireServed(WS_COMPRESSION_TOPIC_MIN_BYTES.name(), compression.topicMinBytes().keySet(), topics);
         kafka = Map.copyOf(kafka);
         if (!dev && !kafka.containsKey("bootstrap.servers")) {
             throw new ConfigException(KAFKA_BOOTSTRAP + " is required unless dev mode is on");
@@ -224,6 +212,15 @@ public record GatewayConfig(
                         (Integer) values.get(WS_CLIENT_FRAMES_PER_SECOND.name()),
                         (Integer) values.get(WS_CLIENT_FRAMES_BURST.name()),
                         (Integer) values.get(PUBLISH_MAX_PAYLOAD_BYTES.name())));
+    }
+
+    /** Fails naming {@code key} when it names a topic that is not among {@code topics}. */
+    private static void requireServed(String key, Collection<String> named, List<String> topics) {
+        for (String topic : named) {
+            if (!topics.contains(topic)) {
+                throw new ConfigException(key + ": '" + topic + "' is not one of the served topics " + topics);
+            }
+        }
     }
 
     private static SlowConsumerPolicies parsePolicies(String value) {
