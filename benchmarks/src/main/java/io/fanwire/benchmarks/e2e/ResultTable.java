@@ -42,6 +42,7 @@ final class ResultTable {
         COLUMNS.put("wire_bytes_per_frame", "wire B/frame");
         COLUMNS.put("message_bytes_per_frame", "message B/frame");
         COLUMNS.put("seconds_to_keep_up", "s to keep up");
+        COLUMNS.put("seconds_to_subscribe_all", "s until all subscribed");
         COLUMNS.put("ready_s", "s to ready");
         COLUMNS.put("resumed_records", "records to replay");
         COLUMNS.put("startup_cpu_s", "server CPU s to ready");
@@ -116,9 +117,13 @@ final class ResultTable {
         return any ? out.toString() : "";
     }
 
-    /** One line per run that has a per-second series: delivered k/s and p99 ms per second. */
+    /**
+     * One line per run that has a per-second series: delivered k/s and p99 ms per second, and the connections
+     * subscribed by the end of that second where the series has them.
+     */
     private static String seriesLines(List<RunResult> results) {
-        StringBuilder out = new StringBuilder("\n### Per second (second: delivered k/s, p99 ms)\n\n");
+        StringBuilder out = new StringBuilder(
+                "\n### Per second (second: delivered k/s, p99 ms[, connections subscribed so far])\n\n");
         boolean any = false;
         for (RunResult r : results) {
             if (r.series().isEmpty()) {
@@ -131,6 +136,9 @@ final class ResultTable {
                 out.append(s == 0 ? " " : "; ").append(s).append(": ")
                         .append(fmt(second.getOrDefault("delivered_per_s", Double.NaN) / 1000, false)).append("k, ")
                         .append(fmt(second.getOrDefault("p99_ms", Double.NaN), false));
+                if (second.containsKey("subscribed")) {
+                    out.append(", ").append(fmt(second.get("subscribed"), false));
+                }
             }
             out.append('\n');
             any = true;

@@ -21,7 +21,8 @@ final class Swarm implements AutoCloseable {
     private static final Pattern REPORT = Pattern.compile(
             "REPORT \\{\"frames\":(\\d+),\"disconnects\":(\\d+),\"closedByServer\":(\\d+),\"errors\":(\\d+),"
                     + "\"wireBytes\":(\\d+),\"messageBytes\":(\\d+),\"histogram\":\"([^\"]*)\"\\}");
-    private static final Pattern TIMELINE = Pattern.compile("TIMELINE \\{\"origin\":(-?\\d+),\"buckets\":\\[(.*)]}");
+    private static final Pattern TIMELINE = Pattern.compile(
+            "TIMELINE \\{\"origin\":(-?\\d+),\"buckets\":\\[(.*)],\"subscribed\":\\[([\\d,]*)]}");
 
     /**
      * Frames, merged latency (microseconds), bytes of the record frames on the wire (headers included, before
@@ -30,8 +31,11 @@ final class Swarm implements AutoCloseable {
     record Report(long frames, long disconnects, Histogram latencyMicros, long wireBytes, long messageBytes) {
     }
 
-    /** The per-second buckets of every process, merged by index: bucket s holds second s after each one's origin. */
-    record Timeline(List<Histogram> seconds, long originSpreadNanos) {
+    /**
+     * The per-second buckets of every process, merged by index: bucket s holds second s after each one's origin;
+     * {@code subscribed}: connections whose subscription was answered in each second.
+     */
+    record Timeline(List<Histogram> seconds, List<Integer> subscribed, long originSpreadNanos) {
     }
 
     private final List<ChildProcess> processes;
@@ -186,6 +190,7 @@ final class Swarm implements AutoCloseable {
             process.send("TIMELINE");
         }
         List<Histogram> seconds = new ArrayList<>();
+        List<Integer> subscribed = new ArrayList<>();
         long minOrigin = Long.MAX_VALUE;
         long maxOrigin = Long.MIN_VALUE;
         for (ChildProcess process : processes) {
@@ -204,8 +209,15 @@ final class Swarm implements AutoCloseable {
                 }
                 seconds.get(s).add(HistogramText.decode(encoded.get(s)));
             }
+            String[] counts = m.group(3).isEmpty() ? new String[0] : m.group(3).split(",");
+            for (int s = 0; s < counts.length; s++) {
+                if (subscribed.size() <= s) {
+                    subscribed.add(0);
+                }
+                subscribed.set(s, subscribed.get(s) + Integer.parseInt(counts[s]));
+            }
         }
-        return new Timeline(seconds, processes.isEmpty() ? 0 : maxOrigin - minOrigin);
+        return new Timeline(seconds, subscribed, processes.isEmpty() ? 0 : maxOrigin - minOrigin);
     }
 
     long cpuNanos() {

@@ -137,6 +137,7 @@ public final class SwarmMain {
                                         () -> {
                                             if (settled.compareAndSet(false, true)) {
                                                 inFlight.release();
+                                                stats.subscribed(System.nanoTime());
                                                 subscribed.countDown();
                                             }
                                         }, onFatal));
@@ -199,10 +200,13 @@ public final class SwarmMain {
     private static String timeline(SwarmStats stats) {
         SwarmTimeline timeline = stats.timeline();
         if (timeline == null) {
-            return "{\"origin\":0,\"buckets\":[]}";
+            return "{\"origin\":0,\"buckets\":[],\"subscribed\":[]}";
         }
+        List<String> buckets = timeline.encoded();
         return "{\"origin\":" + timeline.originNanos() + ",\"buckets\":["
-                + String.join(",", timeline.encoded().stream().map(b -> "\"" + b + "\"").toList()) + "]}";
+                + String.join(",", buckets.stream().map(b -> "\"" + b + "\"").toList()) + "],\"subscribed\":["
+                + String.join(",", timeline.subscribedPerSecond(buckets.size()).stream().map(String::valueOf).toList())
+                + "]}";
     }
 
     /** {@code --key value} pairs. */

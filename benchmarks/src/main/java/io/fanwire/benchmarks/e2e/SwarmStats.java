@@ -43,6 +43,14 @@ final class SwarmStats {
         timeline = new SwarmTimeline(originNanos);
     }
 
+    /** A connection got its subscription answered (counted per second when a timeline runs). */
+    void subscribed(long nanos) {
+        SwarmTimeline t = timeline;
+        if (t != null) {
+            t.subscribed(nanos);
+        }
+    }
+
     /** The timeline, or null when none was started. */
     SwarmTimeline timeline() {
         return timeline;

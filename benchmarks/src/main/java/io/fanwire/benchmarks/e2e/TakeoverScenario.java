@@ -108,6 +108,8 @@ final class TakeoverScenario {
         Histogram all = new Histogram(60_000_000L, 2);
         double offered = 0;
         double delivered = 0;
+        int subscribedSoFar = 0;
+        double allSubscribed = Double.NaN;
         for (int s = 0; s < seconds; s++) {
             Histogram h = s < timeline.seconds().size() ? timeline.seconds().get(s) : new Histogram(60_000_000L, 2);
             Map<String, Double> second = new LinkedHashMap<>();
@@ -116,6 +118,11 @@ final class TakeoverScenario {
             second.put("delivered_per_s", (double) h.getTotalCount());
             second.put("p50_ms", h.getTotalCount() == 0 ? Double.NaN : h.getValueAtPercentile(50) / 1000.0);
             second.put("p99_ms", h.getTotalCount() == 0 ? Double.NaN : h.getValueAtPercentile(99) / 1000.0);
+            subscribedSoFar += s < timeline.subscribed().size() ? timeline.subscribed().get(s) : 0;
+            second.put("subscribed", (double) subscribedSoFar);
+            if (subscribedSoFar >= clients && Double.isNaN(allSubscribed)) {
+                allSubscribed = s + 1;
+            }
             series.add(second);
             all.add(h);
             offered += second.get("offered_per_s");
@@ -123,6 +130,7 @@ final class TakeoverScenario {
         }
         Map<String, Double> v = new LinkedHashMap<>();
         v.put("seconds_to_keep_up", secondsToKeepUp(series));
+        v.put("seconds_to_subscribe_all", allSubscribed);
         v.put("offered_per_s", offered / seconds);
         v.put("delivered_per_s", delivered / seconds);
         v.put("server_cpu_ns_per_frame", delivered == 0 ? Double.NaN : cpu / delivered);

@@ -4,20 +4,23 @@ import io.fanwire.gateway.codec.PayloadFormats;
 import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.codec.Subprotocol;
 import io.fanwire.protocol.v1.ServerFrame;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * One record kept in a {@link PartitionLog}: its offset, key (null when keyless) and {@code Message} frame,
- * the same immutable frame object the live path encoded, and the frame encoded as a complete WebSocket frame
+ * One record kept in a {@link PartitionLog}, or read back from Kafka for resuming subscriptions
+ * ({@link #fromKafka}): its offset, key (null when keyless) and {@code Message} frame (for a kept record, the
+ * same immutable frame object the live path encoded), and the frame encoded as a complete WebSocket frame
  * once per subprotocol when the first replay needs it, then shared by every connection that replays it.
  *
  * <p>Why the encoded frames are kept: when a node takes over the clients of one that died, thousands of
  * connections resume and replay the same recent records at once. Encoding each record for each connection
  * (a protobuf serialization, a pooled buffer and an outbound-buffer entry per delivery) cost more than the
  * live path did for the same frames; copying the shared bytes into the connection's gathering buffer is what
- * the live path does. The bytes double what an entry holds once it has been replayed; the budget
+ * the live path does. The same holds for the records a fresh node reads back from Kafka: one fetch serves
+ * every connection that resumes from inside it, so its records are turned into entries once, by the reader. The bytes double what an entry holds once it has been replayed; the budget
  * ({@code history.partition.max.bytes}) counts the encoded length once.
  *
- * <p>Threads: made by the ingest thread; read by any event loop. The lazily encoded frames are published through
+ * <p>Threads: made by the ingest thread (or a catch-up reader); read by any event loop. The lazily encoded frames are published through
  * volatile fields; two loops that both miss encode the same bytes twice and either is kept. The arrays are owned
  * by the garbage collector (an entry leaves the history while loops may still copy from it).
  */
@@ -36,6 +39,16 @@ public final class HistoryEntry {
         this.key = key;
         this.frame = frame;
         this.bytes = bytes;
+    }
+
+    /**
+     * A record read back from Kafka for resuming subscriptions: shared by every connection a fetch serves,
+     * charged to no budget (it is not kept in a history).
+     */
+    public static HistoryEntry fromKafka(ConsumerRecord<byte[], byte[]> record) {
+        ServerFrame frame = ServerFrames.message(record);
+        String key = frame.getMessage().getKey();
+        return new HistoryEntry(record.offset(), key.isEmpty() ? null : key, frame, 0);
     }
 
     public long offset() {

@@ -3,11 +3,9 @@ package io.fanwire.gateway.session;
 import io.fanwire.gateway.codec.ServerFrames;
 import io.fanwire.gateway.history.HistoryEntry;
 import io.fanwire.gateway.history.PartitionLog;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * {@value #RECORDS_PER_TURN} records; it resumes when the connection drains ({@link #writable}).
  *
  * <p>Event loop only (the connection's); Kafka chunks arrive on a reader thread and are handed to the loop.
- * Replayed frames are encoded for this connection alone and handed to its channel, which releases them.
+ * Replayed records, from memory or from a Kafka chunk, are {@link HistoryEntry}s that other connections share:
+ * their frame is encoded once and copied into this connection's gathering buffer.
  */
 final class Replay implements Runnable {
 
@@ -259,20 +258,12 @@ final class Replay implements Runnable {
     /** Sends up to a slice of partition {@code i}'s Kafka chunk; past its end, moves the cursor to the chunk's end. */
     private int sendFromChunk(int i) {
         OlderRecords.Chunk chunk = chunks[i];
-        List<ConsumerRecord<byte[], byte[]>> records = chunk.records();
+        List<HistoryEntry> records = chunk.records();
         int end = Math.min(records.size(), chunkNext[i] + RECORDS_PER_SLICE);
         int sent = 0;
         for (; chunkNext[i] < end; chunkNext[i]++) {
-            ConsumerRecord<byte[], byte[]> record = records.get(chunkNext[i]);
-            if (record.offset() > cursors[i]) {
-                String key = record.key() == null || record.key().length == 0 ? null
-                        : new String(record.key(), StandardCharsets.UTF_8);
-                if (subscription.matches(record.topic(), key) && !session.deliveredByOther(subscription,
-                        record.topic(), partitions[i], key, record.offset())) {
-                    session.out().writeFrame(ServerFrames.message(record));
-                    sent++;
-                }
-                cursors[i] = record.offset();
+            if (send(i, records.get(chunkNext[i]))) {
+                sent++;
             }
         }
         if (chunkNext[i] >= records.size()) {
@@ -283,17 +274,23 @@ final class Replay implements Runnable {
         return sent;
     }
 
-    private void send(int i, HistoryEntry entry) {
+    /**
+     * Sends {@code entry} of partition {@code i} if it is after the cursor and the subscription wants it; moves
+     * the cursor to it. Whether it was sent.
+     */
+    private boolean send(int i, HistoryEntry entry) {
         long offset = entry.offset();
         if (offset <= cursors[i]) {
-            return;
+            return false;
         }
         String topic = subscription.name().topic();
-        if (subscription.matches(topic, entry.key())
-                && !session.deliveredByOther(subscription, topic, partitions[i], entry.key(), offset)) {
+        boolean wanted = subscription.matches(topic, entry.key())
+                && !session.deliveredByOther(subscription, topic, partitions[i], entry.key(), offset);
+        if (wanted) {
             session.out().gatherReplayed(entry);
         }
         cursors[i] = offset;
+        return wanted;
     }
 
     /** The live path takes over partition {@code i} after its cursor. */

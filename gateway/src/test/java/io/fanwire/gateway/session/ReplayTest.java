@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fanwire.gateway.codec.EncodedRecord;
+import io.fanwire.gateway.history.HistoryEntry;
 import io.fanwire.gateway.subscription.ChannelName;
 import io.fanwire.protocol.v1.Gap;
 import io.fanwire.protocol.v1.Position;
@@ -144,10 +145,10 @@ class ReplayTest {
         @Override
         public void fetch(TopicPartition partition, long from, Consumer<Chunk> callback) {
             requested.add(from);
-            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+            List<HistoryEntry> records = new ArrayList<>();
             for (long offset = Math.max(from, logStart); offset < end; offset++) {
-                records.add(new ConsumerRecord<>(partition.topic(), partition.partition(), offset,
-                        ("K" + offset).getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8)));
+                records.add(HistoryEntry.fromKafka(new ConsumerRecord<>(partition.topic(), partition.partition(),
+                        offset, ("K" + offset).getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8))));
             }
             callback.accept(new Chunk(logStart, records, end));
         }
